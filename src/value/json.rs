@@ -1,0 +1,1 @@
+//! JSON codec (placeholder until the codec lands).

@@ -1,0 +1,1 @@
+//! msgpack codec (placeholder until the codec lands).
