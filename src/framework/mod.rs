@@ -1,0 +1,21 @@
+//! The declarative resource framework: schemas as data, validation, the
+//! generic planning rules, and the engine behind every RPC. Resources are
+//! mostly tables plus small hooks; this layer never names one of them and
+//! knows nothing of Graph.
+
+mod diagnostics;
+mod plan;
+mod provider;
+mod resource;
+mod schema;
+pub mod timeouts;
+mod validate;
+pub mod validators;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use plan::remote_differs;
+pub use provider::{PlanResponse, Provider, StateResponse};
+pub use resource::{Context, DataSource, Plan, ProviderDefinition, Resource};
+pub use schema::{Attribute, Block, Equivalence, Mode, NestedBlock, Nesting, PlanRule, Schema};
+pub use timeouts::{Operation, Timeouts};
+pub use validators::Validator;

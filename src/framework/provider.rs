@@ -1,0 +1,527 @@
+//! The engine: the registry of resources and data sources and the
+//! operations behind each protocol RPC, in terms of decoded values. The
+//! protocol layer decodes, calls one of these, and encodes the answer.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use super::plan::plan_object;
+use super::resource::{Context, DataSource, ProviderDefinition, Resource};
+use super::timeouts::{Operation, Timeouts};
+use super::validate::validate_block;
+use super::{Diagnostic, Diagnostics, Schema};
+use crate::value::{AttributePath, Value};
+
+/// A registered resource type with its effective schema (timeouts added).
+struct ResourceEntry<C> {
+    resource: Arc<dyn Resource<C>>,
+    schema: Schema,
+    timeouts: Timeouts,
+}
+
+struct DataSourceEntry<C> {
+    data_source: Arc<dyn DataSource<C>>,
+}
+
+/// Answer to `PlanResourceChange`.
+#[derive(Debug, Default)]
+pub struct PlanResponse {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Answer to `ApplyResourceChange` and `ReadResource`.
+#[derive(Debug, Default)]
+pub struct StateResponse {
+    /// Null when the object is gone (destroyed, or deleted outside).
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct Provider<D: ProviderDefinition> {
+    definition: D,
+    resources: BTreeMap<String, ResourceEntry<D::Client>>,
+    data_sources: BTreeMap<String, DataSourceEntry<D::Client>>,
+    client: RwLock<Option<Arc<D::Client>>>,
+}
+
+impl<D: ProviderDefinition> Provider<D> {
+    pub fn new(definition: D) -> Self {
+        Provider {
+            definition,
+            resources: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+            client: RwLock::new(None),
+        }
+    }
+
+    pub fn with_resource(mut self, resource: Arc<dyn Resource<D::Client>>) -> Self {
+        let timeouts = resource.timeouts();
+        let mut schema = resource.schema().clone();
+        schema.block.blocks.push(timeouts.block());
+        self.resources.insert(
+            resource.type_name().to_string(),
+            ResourceEntry {
+                resource,
+                schema,
+                timeouts,
+            },
+        );
+        self
+    }
+
+    pub fn with_data_source(mut self, data_source: Arc<dyn DataSource<D::Client>>) -> Self {
+        self.data_sources.insert(
+            data_source.type_name().to_string(),
+            DataSourceEntry { data_source },
+        );
+        self
+    }
+
+    pub fn provider_schema(&self) -> &Schema {
+        self.definition.schema()
+    }
+
+    /// Effective schemas of all resources, by type name.
+    pub fn resource_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.resources.iter().map(|(k, e)| (k.as_str(), &e.schema))
+    }
+
+    pub fn data_source_schemas(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.data_sources
+            .iter()
+            .map(|(k, e)| (k.as_str(), e.data_source.schema()))
+    }
+
+    /// The schema values of `type_name` decode with.
+    pub fn resource_schema(&self, type_name: &str) -> Result<&Schema, Diagnostic> {
+        self.resources
+            .get(type_name)
+            .map(|e| &e.schema)
+            .ok_or_else(|| unknown_type("resource", type_name))
+    }
+
+    pub fn data_source_schema(&self, type_name: &str) -> Result<&Schema, Diagnostic> {
+        self.data_sources
+            .get(type_name)
+            .map(|e| e.data_source.schema())
+            .ok_or_else(|| unknown_type("data source", type_name))
+    }
+
+    pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate_block(
+            &self.definition.schema().block,
+            config,
+            &AttributePath::root(),
+            &mut diags,
+        );
+        self.definition.validate(config, &mut diags);
+        diags
+    }
+
+    pub async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics {
+        let mut diags = self.validate_provider_config(config);
+        if diags.has_errors() {
+            return diags;
+        }
+        if let Some(client) = self
+            .definition
+            .configure(config, terraform_version, &mut diags)
+            .await
+        {
+            if let Ok(mut slot) = self.client.write() {
+                *slot = Some(Arc::new(client));
+            }
+        }
+        diags
+    }
+
+    pub fn stop(&self) {
+        if let Some(client) = self.client() {
+            self.definition.stop(&client);
+        }
+    }
+
+    fn client(&self) -> Option<Arc<D::Client>> {
+        self.client.read().ok().and_then(|c| c.clone())
+    }
+
+    fn require_client(&self, diags: &mut Diagnostics) -> Option<Arc<D::Client>> {
+        let client = self.client();
+        if client.is_none() {
+            diags.error(
+                "Provider not configured",
+                "The intune provider was used before it was configured. This usually means its \
+                 configuration depends on values known only after apply; make them known at plan time.",
+            );
+        }
+        client
+    }
+
+    fn entry(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&ResourceEntry<D::Client>> {
+        match self.resources.get(type_name) {
+            Some(e) => Some(e),
+            None => {
+                diags.push(unknown_type("resource", type_name));
+                None
+            }
+        }
+    }
+
+    pub fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.entry(type_name, &mut diags) {
+            validate_block(
+                &entry.schema.block,
+                config,
+                &AttributePath::root(),
+                &mut diags,
+            );
+            entry.resource.validate(config, &mut diags);
+        }
+        diags
+    }
+
+    pub fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        match self.data_sources.get(type_name) {
+            Some(e) => {
+                validate_block(
+                    &e.data_source.schema().block,
+                    config,
+                    &AttributePath::root(),
+                    &mut diags,
+                );
+                e.data_source.validate(config, &mut diags);
+            }
+            None => diags.push(unknown_type("data source", type_name)),
+        }
+        diags
+    }
+
+    /// Decodes state stored by an earlier run. The schema is at version 0,
+    /// so upgrading means decoding the JSON under the current schema, which
+    /// tolerates attributes that were added (null) or removed (ignored).
+    pub fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        json: &[u8],
+    ) -> (Value, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let Some(entry) = self.entry(type_name, &mut diags) else {
+            return (Value::Null, diags);
+        };
+        if version > entry.schema.version {
+            diags.error(
+                "State from a newer provider",
+                format!(
+                    "This {type_name} was saved by a newer version of the provider (schema version \
+                     {version}, this one knows {}). Upgrade the provider.",
+                    entry.schema.version
+                ),
+            );
+            return (Value::Null, diags);
+        }
+        match crate::value::json::decode(json, &entry.schema.value_type()) {
+            Ok(v) => (v, diags),
+            Err(e) => {
+                diags.push(e.into());
+                (Value::Null, diags)
+            }
+        }
+    }
+
+    pub async fn read_resource(
+        &self,
+        type_name: &str,
+        state: &Value,
+        private: &[u8],
+    ) -> StateResponse {
+        let mut diags = Diagnostics::new();
+        let fallback = |diags| StateResponse {
+            state: state.clone(),
+            private: private.to_vec(),
+            diagnostics: diags,
+        };
+        let Some(entry) = self.entry(type_name, &mut diags) else {
+            return fallback(diags);
+        };
+        if state.is_null() {
+            return StateResponse {
+                state: Value::Null,
+                private: private.to_vec(),
+                diagnostics: diags,
+            };
+        }
+        let Some(client) = self.require_client(&mut diags) else {
+            return fallback(diags);
+        };
+        let ctx = Context {
+            client: &*client,
+            deadline: deadline(&entry.timeouts, state, Operation::Read),
+            private,
+        };
+        let read = entry.resource.read(&ctx, state, &mut diags).await;
+        let new_state = match read {
+            Some(mut v) => {
+                carry_local_blocks(&entry.schema, state, &mut v);
+                ensure_known(&mut v, &mut diags);
+                v
+            }
+            None => Value::Null,
+        };
+        StateResponse {
+            state: new_state,
+            private: private.to_vec(),
+            diagnostics: diags,
+        }
+    }
+
+    pub async fn plan_resource_change(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+        prior_private: &[u8],
+    ) -> PlanResponse {
+        let mut diags = Diagnostics::new();
+        let Some(entry) = self.entry(type_name, &mut diags) else {
+            return PlanResponse {
+                planned: proposed.clone(),
+                diagnostics: diags,
+                ..Default::default()
+            };
+        };
+        if proposed.is_null() {
+            // Destroy: nothing to plan.
+            return PlanResponse {
+                planned: Value::Null,
+                private: prior_private.to_vec(),
+                ..Default::default()
+            };
+        }
+        validate_block(
+            &entry.schema.block,
+            config,
+            &AttributePath::root(),
+            &mut diags,
+        );
+        entry.resource.validate(config, &mut diags);
+        if diags.has_errors() {
+            return PlanResponse {
+                planned: proposed.clone(),
+                diagnostics: diags,
+                ..Default::default()
+            };
+        }
+        let mut plan = plan_object(&entry.schema.block, prior, proposed, config);
+        let client = self.client();
+        entry
+            .resource
+            .plan(client.as_deref(), &mut plan, &mut diags)
+            .await;
+        PlanResponse {
+            planned: plan.planned,
+            requires_replace: plan.requires_replace,
+            private: prior_private.to_vec(),
+            diagnostics: diags,
+        }
+    }
+
+    pub async fn apply_resource_change(
+        &self,
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+        planned_private: &[u8],
+    ) -> StateResponse {
+        let mut diags = Diagnostics::new();
+        let unchanged = |diags| StateResponse {
+            state: prior.clone(),
+            private: planned_private.to_vec(),
+            diagnostics: diags,
+        };
+        let Some(entry) = self.entry(type_name, &mut diags) else {
+            return unchanged(diags);
+        };
+        let Some(client) = self.require_client(&mut diags) else {
+            return unchanged(diags);
+        };
+        let resource = &entry.resource;
+        let op = match (prior.is_null(), planned.is_null()) {
+            (_, true) => Operation::Delete,
+            (true, false) => Operation::Create,
+            (false, false) => Operation::Update,
+        };
+        let timeouts_from = if op == Operation::Delete {
+            prior
+        } else {
+            planned
+        };
+        let ctx = Context {
+            client: &*client,
+            deadline: deadline(&entry.timeouts, timeouts_from, op),
+            private: planned_private,
+        };
+        let result = match op {
+            Operation::Delete => {
+                resource.delete(&ctx, prior, &mut diags).await;
+                // A failed delete leaves the object in place and in state.
+                return if diags.has_errors() {
+                    unchanged(diags)
+                } else {
+                    StateResponse {
+                        state: Value::Null,
+                        private: Vec::new(),
+                        diagnostics: diags,
+                    }
+                };
+            }
+            Operation::Create => resource.create(&ctx, planned, &mut diags).await,
+            _ => resource.update(&ctx, prior, planned, &mut diags).await,
+        };
+        let state = match result {
+            Some(mut v) => {
+                carry_local_blocks(&entry.schema, planned, &mut v);
+                ensure_known(&mut v, &mut diags);
+                v
+            }
+            // Nothing was created: no state. A failed update keeps the prior.
+            None if op == Operation::Create => Value::Null,
+            None => prior.clone(),
+        };
+        StateResponse {
+            state,
+            private: planned_private.to_vec(),
+            diagnostics: diags,
+        }
+    }
+
+    pub async fn import_resource_state(&self, type_name: &str, id: &str) -> StateResponse {
+        let mut diags = Diagnostics::new();
+        let Some(entry) = self.entry(type_name, &mut diags) else {
+            return StateResponse {
+                diagnostics: diags,
+                ..Default::default()
+            };
+        };
+        let Some(client) = self.require_client(&mut diags) else {
+            return StateResponse {
+                diagnostics: diags,
+                ..Default::default()
+            };
+        };
+        let ctx = Context {
+            client: &*client,
+            deadline: Instant::now() + entry.timeouts.read,
+            private: &[],
+        };
+        let state = match entry.resource.import(&ctx, id, &mut diags).await {
+            Some(mut v) => {
+                ensure_known(&mut v, &mut diags);
+                v
+            }
+            None => Value::Null,
+        };
+        StateResponse {
+            state,
+            private: Vec::new(),
+            diagnostics: diags,
+        }
+    }
+
+    pub async fn read_data_source(&self, type_name: &str, config: &Value) -> (Value, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let Some(entry) = self.data_sources.get(type_name) else {
+            diags.push(unknown_type("data source", type_name));
+            return (Value::Null, diags);
+        };
+        let Some(client) = self.require_client(&mut diags) else {
+            return (Value::Null, diags);
+        };
+        let ctx = Context {
+            client: &*client,
+            deadline: Instant::now() + entry.data_source.timeout(),
+            private: &[],
+        };
+        let state = match entry.data_source.read(&ctx, config, &mut diags).await {
+            Some(mut v) => {
+                ensure_known(&mut v, &mut diags);
+                v
+            }
+            None => config.clone(),
+        };
+        (state, diags)
+    }
+}
+
+fn deadline(timeouts: &Timeouts, object: &Value, op: Operation) -> Instant {
+    Instant::now() + timeouts.for_operation(object, op)
+}
+
+fn unknown_type(what: &str, type_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Unknown {what} type"),
+        format!("This provider has no {what} named {type_name:?}."),
+    )
+}
+
+/// Local-only blocks (`timeouts`) are not remote data: a new state takes
+/// them from the plan or prior state it replaces.
+fn carry_local_blocks(schema: &Schema, from: &Value, to: &mut Value) {
+    for nb in schema.block.blocks.iter().filter(|b| b.local_only) {
+        to.set(&nb.name, from.get(&nb.name).clone());
+    }
+}
+
+/// A state must be wholly known. Unknowns left over are a provider bug;
+/// they become null with an error, rather than a protocol failure.
+fn ensure_known(value: &mut Value, diags: &mut Diagnostics) {
+    fn walk(v: &mut Value, path: &AttributePath, bad: &mut Vec<AttributePath>) {
+        match v {
+            Value::Unknown => {
+                *v = Value::Null;
+                bad.push(path.clone());
+            }
+            Value::Object(m) => {
+                for (k, item) in m.iter_mut() {
+                    walk(item, &path.attribute(k), bad);
+                }
+            }
+            Value::Map(m) => {
+                for (k, item) in m.iter_mut() {
+                    walk(item, &path.key(k), bad);
+                }
+            }
+            Value::List(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(item, &path.index(i as i64), bad);
+                }
+            }
+            Value::Set(items) => {
+                for item in items.iter_mut() {
+                    walk(item, path, bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    walk(value, &AttributePath::root(), &mut bad);
+    for path in bad {
+        diags.push(
+            Diagnostic::error(
+                "Provider left a value unknown",
+                "The provider did not determine this value after the operation. This is a bug in the provider; please report it.",
+            )
+            .at(path),
+        );
+    }
+}
