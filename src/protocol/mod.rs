@@ -15,3 +15,8 @@ pub mod tfplugin5 {
 pub mod goplugin {
     tonic::include_proto!("plugin");
 }
+
+mod convert;
+mod service;
+
+pub use service::ProviderService;

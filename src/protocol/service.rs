@@ -1,0 +1,433 @@
+//! The tfplugin5 `Provider` service: one thin adapter per RPC that decodes
+//! the request's values against the right schema, calls the framework
+//! engine, and encodes the answer. Decoding failures become diagnostics,
+//! never gRPC errors, so terraform shows them like any other problem.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+use tracing::{Instrument, info_span};
+
+use super::convert::{self, decode, encode};
+use super::tfplugin5 as pb;
+use crate::framework::{Diagnostic, Diagnostics, Provider, ProviderDefinition};
+use crate::value::Value;
+
+pub struct ProviderService<D: ProviderDefinition> {
+    provider: Arc<Provider<D>>,
+}
+
+impl<D: ProviderDefinition> ProviderService<D> {
+    pub fn new(provider: Arc<Provider<D>>) -> Self {
+        ProviderService { provider }
+    }
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+fn errors(d: Diagnostic) -> Vec<pb::Diagnostic> {
+    vec![convert::diagnostic(d)]
+}
+
+#[tonic::async_trait]
+impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
+        let p = &self.provider;
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: p
+                .resource_schemas()
+                .map(|(name, _)| pb::get_metadata::ResourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            data_sources: p
+                .data_source_schemas()
+                .map(|(name, _)| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> RpcResult<pb::get_provider_schema::Response> {
+        let p = &self.provider;
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(convert::schema(p.provider_schema())),
+            resource_schemas: p
+                .resource_schemas()
+                .map(|(n, s)| (n.to_string(), convert::schema(s)))
+                .collect(),
+            data_source_schemas: p
+                .data_source_schemas()
+                .map(|(n, s)| (n.to_string(), convert::schema(s)))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
+        // No resource declares an identity; an empty answer says so.
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn prepare_provider_config(
+        &self,
+        request: Request<pb::prepare_provider_config::Request>,
+    ) -> RpcResult<pb::prepare_provider_config::Response> {
+        let req = request.into_inner();
+        let ty = self.provider.provider_schema().value_type();
+        let config = match decode(req.config.as_ref(), &ty) {
+            Ok(v) => v,
+            Err(d) => {
+                return Ok(Response::new(pb::prepare_provider_config::Response {
+                    diagnostics: errors(d),
+                    ..Default::default()
+                }));
+            }
+        };
+        let diags = self.provider.validate_provider_config(&config);
+        Ok(Response::new(pb::prepare_provider_config::Response {
+            // Terraform ignores the prepared config; echo what it sent.
+            prepared_config: req.config,
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn validate_resource_type_config(
+        &self,
+        request: Request<pb::validate_resource_type_config::Request>,
+    ) -> RpcResult<pb::validate_resource_type_config::Response> {
+        let req = request.into_inner();
+        let diags = match self.provider.resource_schema(&req.type_name) {
+            Err(d) => errors(d),
+            Ok(schema) => match decode(req.config.as_ref(), &schema.value_type()) {
+                Err(d) => errors(d),
+                Ok(config) => convert::diagnostics(
+                    self.provider
+                        .validate_resource_config(&req.type_name, &config),
+                ),
+            },
+        };
+        Ok(Response::new(pb::validate_resource_type_config::Response {
+            diagnostics: diags,
+        }))
+    }
+
+    async fn validate_data_source_config(
+        &self,
+        request: Request<pb::validate_data_source_config::Request>,
+    ) -> RpcResult<pb::validate_data_source_config::Response> {
+        let req = request.into_inner();
+        let diags = match self.provider.data_source_schema(&req.type_name) {
+            Err(d) => errors(d),
+            Ok(schema) => match decode(req.config.as_ref(), &schema.value_type()) {
+                Err(d) => errors(d),
+                Ok(config) => convert::diagnostics(
+                    self.provider
+                        .validate_data_source_config(&req.type_name, &config),
+                ),
+            },
+        };
+        Ok(Response::new(pb::validate_data_source_config::Response {
+            diagnostics: diags,
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> RpcResult<pb::upgrade_resource_state::Response> {
+        let req = request.into_inner();
+        let reply = |state, diags| {
+            Ok(Response::new(pb::upgrade_resource_state::Response {
+                upgraded_state: state,
+                diagnostics: diags,
+            }))
+        };
+        let schema = match self.provider.resource_schema(&req.type_name) {
+            Ok(s) => s,
+            Err(d) => return reply(None, errors(d)),
+        };
+        let raw = req.raw_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            let d = if raw.flatmap.is_empty() {
+                return reply(None, Vec::new());
+            } else {
+                Diagnostic::error(
+                    "Unsupported state format",
+                    "This state was written in the pre-0.12 flatmap format, which this provider never produced.",
+                )
+            };
+            return reply(None, errors(d));
+        }
+        let (state, diags) =
+            self.provider
+                .upgrade_resource_state(&req.type_name, req.version, &raw.json);
+        if diags.has_errors() {
+            return reply(None, convert::diagnostics(diags));
+        }
+        match encode(&state, &schema.value_type()) {
+            Ok(dv) => reply(Some(dv), convert::diagnostics(diags)),
+            Err(d) => reply(None, errors(d)),
+        }
+    }
+
+    async fn configure(
+        &self,
+        request: Request<pb::configure::Request>,
+    ) -> RpcResult<pb::configure::Response> {
+        let req = request.into_inner();
+        let ty = self.provider.provider_schema().value_type();
+        let diags = match decode(req.config.as_ref(), &ty) {
+            Err(d) => errors(d),
+            Ok(config) => convert::diagnostics(
+                self.provider
+                    .configure(&config, &req.terraform_version)
+                    .instrument(info_span!("configure"))
+                    .await,
+            ),
+        };
+        Ok(Response::new(pb::configure::Response {
+            diagnostics: diags,
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
+        let req = request.into_inner();
+        let fail = |d| {
+            Ok(Response::new(pb::read_resource::Response {
+                new_state: req.current_state.clone(),
+                diagnostics: errors(d),
+                private: req.private.clone(),
+                ..Default::default()
+            }))
+        };
+        let ty = match self.provider.resource_schema(&req.type_name) {
+            Ok(s) => s.value_type(),
+            Err(d) => return fail(d),
+        };
+        let state = match decode(req.current_state.as_ref(), &ty) {
+            Ok(v) => v,
+            Err(d) => return fail(d),
+        };
+        let resp = self
+            .provider
+            .read_resource(&req.type_name, &state, &req.private)
+            .instrument(info_span!("read", resource = %req.type_name))
+            .await;
+        let mut diags = resp.diagnostics;
+        let new_state = encode_or_report(&resp.state, &ty, &mut diags);
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(diags),
+            private: resp.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> RpcResult<pb::plan_resource_change::Response> {
+        let req = request.into_inner();
+        let fail = |d| {
+            Ok(Response::new(pb::plan_resource_change::Response {
+                diagnostics: errors(d),
+                ..Default::default()
+            }))
+        };
+        let ty = match self.provider.resource_schema(&req.type_name) {
+            Ok(s) => s.value_type(),
+            Err(d) => return fail(d),
+        };
+        let decoded = (|| {
+            Ok::<_, Diagnostic>((
+                decode(req.prior_state.as_ref(), &ty)?,
+                decode(req.proposed_new_state.as_ref(), &ty)?,
+                decode(req.config.as_ref(), &ty)?,
+            ))
+        })();
+        let (prior, proposed, config) = match decoded {
+            Ok(v) => v,
+            Err(d) => return fail(d),
+        };
+        let resp = self
+            .provider
+            .plan_resource_change(
+                &req.type_name,
+                &prior,
+                &proposed,
+                &config,
+                &req.prior_private,
+            )
+            .instrument(info_span!("plan", resource = %req.type_name))
+            .await;
+        let mut diags = resp.diagnostics;
+        let planned_state = encode_or_report(&resp.planned, &ty, &mut diags);
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state,
+            requires_replace: resp.requires_replace.iter().map(convert::path).collect(),
+            planned_private: resp.private,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> RpcResult<pb::apply_resource_change::Response> {
+        let req = request.into_inner();
+        let fail = |d| {
+            Ok(Response::new(pb::apply_resource_change::Response {
+                new_state: req.prior_state.clone(),
+                diagnostics: errors(d),
+                ..Default::default()
+            }))
+        };
+        let ty = match self.provider.resource_schema(&req.type_name) {
+            Ok(s) => s.value_type(),
+            Err(d) => return fail(d),
+        };
+        let decoded = (|| {
+            Ok::<_, Diagnostic>((
+                decode(req.prior_state.as_ref(), &ty)?,
+                decode(req.planned_state.as_ref(), &ty)?,
+            ))
+        })();
+        let (prior, planned) = match decoded {
+            Ok(v) => v,
+            Err(d) => return fail(d),
+        };
+        let resp = self
+            .provider
+            .apply_resource_change(&req.type_name, &prior, &planned, &req.planned_private)
+            .instrument(info_span!("apply", resource = %req.type_name))
+            .await;
+        let mut diags = resp.diagnostics;
+        let new_state = encode_or_report(&resp.state, &ty, &mut diags);
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private: resp.private,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> RpcResult<pb::import_resource_state::Response> {
+        let req = request.into_inner();
+        let fail = |d| {
+            Ok(Response::new(pb::import_resource_state::Response {
+                diagnostics: errors(d),
+                ..Default::default()
+            }))
+        };
+        let ty = match self.provider.resource_schema(&req.type_name) {
+            Ok(s) => s.value_type(),
+            Err(d) => return fail(d),
+        };
+        let resp = self
+            .provider
+            .import_resource_state(&req.type_name, &req.id)
+            .instrument(info_span!("import", resource = %req.type_name))
+            .await;
+        let mut diags = resp.diagnostics;
+        let mut imported = Vec::new();
+        if !resp.state.is_null() && !diags.has_errors() {
+            if let Some(state) = encode_or_report(&resp.state, &ty, &mut diags) {
+                imported.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(state),
+                    private: resp.private,
+                    identity: None,
+                });
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: imported,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> RpcResult<pb::read_data_source::Response> {
+        let req = request.into_inner();
+        let fail = |d| {
+            Ok(Response::new(pb::read_data_source::Response {
+                diagnostics: errors(d),
+                ..Default::default()
+            }))
+        };
+        let ty = match self.provider.data_source_schema(&req.type_name) {
+            Ok(s) => s.value_type(),
+            Err(d) => return fail(d),
+        };
+        let config = match decode(req.config.as_ref(), &ty) {
+            Ok(v) => v,
+            Err(d) => return fail(d),
+        };
+        let (state, mut diags) = self
+            .provider
+            .read_data_source(&req.type_name, &config)
+            .instrument(info_span!("read_data_source", data_source = %req.type_name))
+            .await;
+        let state = encode_or_report(&state, &ty, &mut diags);
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
+        tracing::info!("terraform asked the provider to stop");
+        self.provider.stop();
+        Ok(Response::new(pb::stop::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+/// Only capabilities this provider honours: terraform may cache the schema.
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+    }
+}
+
+fn encode_or_report(
+    v: &Value,
+    ty: &crate::value::Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    match encode(v, ty) {
+        Ok(dv) => Some(dv),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
