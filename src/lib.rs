@@ -7,6 +7,7 @@
 //! `simulator` is the Graph test double; it shares no code with the client.
 
 pub mod framework;
+pub mod graph;
 pub mod protocol;
 pub mod resources;
 pub mod value;

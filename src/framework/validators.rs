@@ -8,6 +8,9 @@ use std::sync::Arc;
 use super::Diagnostics;
 use crate::value::{AttributePath, Value};
 
+/// A hand-written check: gets the value, its path and the diagnostics to add to.
+pub type CheckFn = Arc<dyn Fn(&Value, &AttributePath, &mut Diagnostics) + Send + Sync>;
+
 /// A check bound to an attribute. `Custom` is for what the table cannot say
 /// (X.509 parsing, say); everything else is data.
 #[derive(Clone)]
@@ -28,7 +31,7 @@ pub enum Validator {
     /// A duration such as `"30m"` or `"1h30m"` (Go's syntax, as in every
     /// provider's `timeouts` block).
     Duration,
-    Custom(Arc<dyn Fn(&Value, &AttributePath, &mut Diagnostics) + Send + Sync>),
+    Custom(CheckFn),
 }
 
 impl fmt::Debug for Validator {

@@ -1,4 +1,11 @@
 //! The Intune resources and data sources, built on the framework and the
-//! Graph client.
+//! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
+//! profile resource (`profile.rs`) does the work.
 
+pub mod certificate;
+mod errors;
+pub mod fields;
 pub mod model;
+pub mod platform;
+pub mod profile;
+pub mod trusted_certificate;

@@ -1,0 +1,210 @@
+//! X.509 handling for `trusted_root_certificate`: accepts the forms users
+//! have (PEM text from `file()`, base64 of DER or PEM from `filebase64()`),
+//! validates them at plan time, tells re-encodings of one certificate apart
+//! from a different certificate, and derives the computed facts
+//! (`thumbprint`, `subject`, `issuer`, `not_after`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use sha1::{Digest, Sha1};
+use time::format_description::well_known::Rfc3339;
+use x509_parser::pem::Pem;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// A parsed certificate and what the resource exports about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateFacts {
+    pub der: Vec<u8>,
+    /// SHA-1 of the DER, upper-case hex, as Windows and Intune show it.
+    pub thumbprint: String,
+    pub subject: String,
+    pub issuer: String,
+    /// RFC 3339, UTC.
+    pub not_after: String,
+    pub expired: bool,
+}
+
+/// Parses the certificate from any accepted textual form. The error says
+/// what was wrong in words a user can act on.
+pub fn parse(text: &str) -> Result<CertificateFacts, String> {
+    let der = to_der(text)?;
+    facts(der)
+}
+
+/// The DER bytes of the one certificate `text` holds.
+pub fn to_der(text: &str) -> Result<Vec<u8>, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("the certificate is empty".into());
+    }
+    if trimmed.starts_with("-----BEGIN") {
+        return der_from_pem(trimmed.as_bytes());
+    }
+    let compact: String = trimmed
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let bytes = STANDARD
+        .decode(&compact)
+        .or_else(|_| STANDARD_NO_PAD.decode(&compact))
+        .map_err(|_| {
+            "the value is neither PEM text (-----BEGIN CERTIFICATE-----) nor base64 of a \
+             certificate file; use file(\"root.cer\") or filebase64(\"root.cer\")"
+                .to_string()
+        })?;
+    if bytes.starts_with(b"-----BEGIN") {
+        der_from_pem(&bytes)
+    } else {
+        Ok(bytes)
+    }
+}
+
+fn der_from_pem(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut certs = Vec::new();
+    for block in Pem::iter_from_buffer(bytes) {
+        let block = block.map_err(|e| format!("the PEM text is malformed: {e}"))?;
+        if block.label.contains("PRIVATE KEY") {
+            return Err(
+                "the PEM text contains a private key; give only the certificate, never its key"
+                    .into(),
+            );
+        }
+        if block.label == "CERTIFICATE"
+            || block.label == "X509 CERTIFICATE"
+            || block.label == "TRUSTED CERTIFICATE"
+        {
+            certs.push(block.contents);
+        }
+    }
+    match certs.len() {
+        0 => Err("the PEM text holds no CERTIFICATE block".into()),
+        1 => Ok(certs.remove(0)),
+        n => Err(format!(
+            "the PEM text holds {n} certificates; a trusted certificate profile deploys exactly one \
+             (create one profile per certificate)"
+        )),
+    }
+}
+
+fn facts(der: Vec<u8>) -> Result<CertificateFacts, String> {
+    let (rest, cert) = X509Certificate::from_der(&der)
+        .map_err(|e| format!("the data is not an X.509 certificate: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} unexpected bytes follow the certificate",
+            rest.len()
+        ));
+    }
+    let not_after = cert.validity().not_after.to_datetime();
+    let facts = CertificateFacts {
+        thumbprint: Sha1::digest(&der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_after: not_after
+            .to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .map_err(|e| format!("cannot format the expiry date: {e}"))?,
+        expired: not_after < time::OffsetDateTime::now_utc(),
+        der: Vec::new(),
+    };
+    Ok(CertificateFacts { der, ..facts })
+}
+
+/// Graph's `Edm.Binary` form: standard base64 of the DER.
+pub fn to_graph(text: &str) -> Result<String, String> {
+    Ok(STANDARD.encode(to_der(text)?))
+}
+
+/// True when both texts hold the same certificate, however encoded.
+pub fn same_certificate(a: &str, b: &str) -> bool {
+    matches!((to_der(a), to_der(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A self-signed CA certificate made for the tests, as PEM.
+    pub fn test_root_pem(common_name: &str) -> String {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Contoso");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn every_encoding_yields_the_same_der() {
+        let pem = test_root_pem("Contoso Root CA");
+        let der = to_der(&pem).unwrap();
+        let forms = [
+            pem.clone(),
+            STANDARD.encode(&der),
+            STANDARD.encode(pem.as_bytes()),
+            STANDARD_NO_PAD.encode(&der),
+            format!("\n  {}  \n", STANDARD.encode(&der)),
+            pem.replace('\n', "\r\n"),
+        ];
+        for f in &forms {
+            assert_eq!(to_der(f).unwrap(), der, "{f:?}");
+            assert!(same_certificate(f, &pem));
+        }
+        assert!(!same_certificate(&pem, &test_root_pem("Another CA")));
+    }
+
+    #[test]
+    fn facts_are_derived() {
+        let pem = test_root_pem("Contoso Root CA");
+        let f = parse(&pem).unwrap();
+        assert_eq!(f.thumbprint.len(), 40);
+        assert!(
+            f.thumbprint
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
+        assert!(f.subject.contains("CN=Contoso Root CA"), "{}", f.subject);
+        assert_eq!(f.subject, f.issuer);
+        assert_eq!(f.not_after, "2040-01-01T00:00:00Z");
+        assert!(!f.expired);
+    }
+
+    #[test]
+    fn bad_input_is_explained() {
+        let pem = test_root_pem("Contoso Root CA");
+        let der = to_der(&pem).unwrap();
+        let two = format!("{pem}{pem}");
+        let with_key =
+            format!("{pem}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        let cases: [(&str, &str); 6] = [
+            ("", "empty"),
+            ("not a certificate!", "neither PEM"),
+            ("aGVsbG8gd29ybGQ=", "not an X.509"),
+            (&two, "2 certificates"),
+            (&with_key, "private key"),
+            (
+                "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n",
+                "malformed",
+            ),
+        ];
+        for (input, want) in cases {
+            let err = parse(input).unwrap_err();
+            assert!(err.contains(want), "{input:?}: {err}");
+        }
+        let mut trailing = der.clone();
+        trailing.extend_from_slice(b"xx");
+        assert!(
+            parse(&STANDARD.encode(trailing))
+                .unwrap_err()
+                .contains("unexpected bytes")
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! `intune_trusted_certificate`: trusted root or intermediate CA
+//! certificate profiles (`*TrustedRootCertificate` in
+//! `/deviceManagement/deviceConfigurations`), on all nine platforms.
+
+use super::fields::{Field, FieldType};
+use super::platform::ProfileKind;
+use super::profile::ProfileKindSpec;
+use crate::framework::Mode;
+
+pub static SPEC: ProfileKindSpec = ProfileKindSpec {
+    kind: ProfileKind::TrustedCertificate,
+    description: "Deploys a trusted root or intermediate CA certificate to devices. SCEP and PKCS \
+        certificate profiles of the same platform depend on devices trusting this root.",
+    fields: FIELDS,
+};
+
+static FIELDS: &[Field] = &[
+    Field::new(
+        "trusted_root_certificate",
+        "trustedRootCertificate",
+        FieldType::Certificate,
+        Mode::Required,
+        "The CA certificate, as PEM text (`file(\"root.cer\")`) or base64 of its DER or PEM file \
+         (`filebase64(\"root.cer\")`). Re-encoding the same certificate is not a change.",
+    ),
+    Field::new(
+        "cert_file_name",
+        "certFileName",
+        FieldType::String,
+        Mode::Optional,
+        "File name shown for the certificate in the Intune admin center.",
+    ),
+    Field::new(
+        "destination_store",
+        "destinationStore",
+        FieldType::Enum,
+        Mode::Optional,
+        "Windows certificate store the certificate is installed in; required on `windows`.",
+    ),
+    Field::new(
+        "deployment_channel",
+        "deploymentChannel",
+        FieldType::Enum,
+        Mode::Optional,
+        "macOS channel the profile is delivered through (device or user keychain).",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::fields::snake_case;
+    use crate::resources::platform::{self, Platform};
+    use crate::resources::profile::{COMMON_FIELDS, platforms_with};
+
+    #[test]
+    fn names_follow_graph() {
+        for f in COMMON_FIELDS.iter().chain(FIELDS) {
+            assert_eq!(f.name, snake_case(f.graph));
+        }
+    }
+
+    #[test]
+    fn platform_specific_fields_come_from_graph_types() {
+        let by_name = |n: &str| FIELDS.iter().find(|f| f.name == n).unwrap();
+        assert_eq!(
+            platforms_with(
+                ProfileKind::TrustedCertificate,
+                by_name("destination_store")
+            ),
+            vec![Platform::Windows]
+        );
+        assert_eq!(
+            platforms_with(
+                ProfileKind::TrustedCertificate,
+                by_name("deployment_channel")
+            ),
+            vec![Platform::Macos]
+        );
+        assert_eq!(
+            platforms_with(ProfileKind::TrustedCertificate, by_name("cert_file_name")).len(),
+            9
+        );
+    }
+
+    #[test]
+    fn every_writable_property_of_every_trusted_type_is_covered() {
+        const NOT_ATTRIBUTES: [&str; 5] = [
+            "id",
+            "createdDateTime",
+            "lastModifiedDateTime",
+            "version",
+            "supportsScopeTags",
+        ];
+        for p in platform::platforms(ProfileKind::TrustedCertificate) {
+            let t = platform::graph_type(ProfileKind::TrustedCertificate, p).unwrap();
+            for prop in t
+                .properties
+                .iter()
+                .filter(|prop| !NOT_ATTRIBUTES.contains(&prop.name))
+            {
+                assert!(
+                    COMMON_FIELDS
+                        .iter()
+                        .chain(FIELDS)
+                        .any(|f| f.graph == prop.name),
+                    "{}.{} has no attribute",
+                    t.name,
+                    prop.name
+                );
+            }
+        }
+    }
+}
