@@ -8,9 +8,13 @@
 //! must never panic on input from the wire.
 
 mod codec_error;
+mod conform;
 pub mod json;
 pub mod msgpack;
+mod numbers;
 mod path;
+#[cfg(test)]
+mod test_support;
 mod types;
 mod values;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::Type;
+use super::{AttributePath, CodecError, Type, conform, numbers};
 
 /// A cty number. Terraform numbers are arbitrary-precision decimals; the
 /// wire carries them as int64, float64 or a decimal string, and so do we.
@@ -17,6 +17,13 @@ pub enum Number {
 }
 
 impl Number {
+    /// Reads a number written as decimal text (`"42"`, `"-1.5"`, `"1e3"`),
+    /// keeping it exact: a whole `i64` becomes `Int`, anything else stays
+    /// text in `Decimal`. `None` when the text is not a decimal number.
+    pub fn parse(text: &str) -> Option<Number> {
+        numbers::parse_decimal(text)
+    }
+
     /// The number as an `i64` when it is a whole number in range.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
@@ -198,6 +205,24 @@ impl Value {
         if let Value::Object(m) = self {
             m.insert(name.to_string(), value);
         }
+    }
+
+    /// Whether the codecs would accept this value as a `ty`: useful as a
+    /// debug assertion on values a resource builds by hand, before they
+    /// reach terraform. See [`Value::check_type`] for what is checked.
+    pub fn conforms_to(&self, ty: &Type) -> bool {
+        self.check_type(ty).is_ok()
+    }
+
+    /// Like [`Value::conforms_to`], but says what is wrong and where.
+    /// `Null` and `Unknown` fit any type; lists and tuples need
+    /// `Value::List` (a tuple of the right length), sets `Value::Set`, maps
+    /// `Value::Map`, objects `Value::Object` with exactly the type's
+    /// attributes, `dynamic` a `Value::Dynamic`; a number must not be NaN
+    /// and `Number::Decimal` must hold decimal text. The JSON encoder also
+    /// refuses unknowns and infinities, which JSON cannot hold.
+    pub fn check_type(&self, ty: &Type) -> Result<(), CodecError> {
+        conform::check(self, ty, &AttributePath::root())
     }
 
     /// The null value's shape for `ty`'s type is just `Null`; this returns
