@@ -425,6 +425,7 @@ impl<D: ProviderDefinition> Provider<D> {
         };
         let state = match entry.resource.import(&ctx, id, &mut diags).await {
             Some(mut v) => {
+                carry_local_blocks(&entry.schema, &Value::Null, &mut v);
                 ensure_known(&mut v, &mut diags);
                 v
             }
@@ -474,10 +475,18 @@ fn unknown_type(what: &str, type_name: &str) -> Diagnostic {
 }
 
 /// Local-only blocks (`timeouts`) are not remote data: a new state takes
-/// them from the plan or prior state it replaces.
+/// them from the plan or prior state it replaces. Attributes a resource
+/// left out are filled in (null, or an empty repeated block) so the state
+/// always has the schema's shape.
 fn carry_local_blocks(schema: &Schema, from: &Value, to: &mut Value) {
     for nb in schema.block.blocks.iter().filter(|b| b.local_only) {
         to.set(&nb.name, from.get(&nb.name).clone());
+    }
+    let Some(obj) = to.as_object_mut() else { return };
+    if let Value::Object(empty) = schema.block.empty_object() {
+        for (k, v) in empty {
+            obj.entry(k).or_insert(v);
+        }
     }
 }
 
