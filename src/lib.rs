@@ -6,6 +6,7 @@
 //! resources) → `framework`, `graph` (the Microsoft Graph client).
 //! `simulator` is the Graph test double; it shares no code with the client.
 
+pub mod graph;
 pub mod protocol;
 pub mod resources;
 pub mod value;
