@@ -1,95 +1,120 @@
-//! Temporary stand-in with the agreed API until the Graph client lands.
-#![allow(dead_code, unused_variables)]
+//! The Microsoft Graph client: sign-in, HTTP, retries with `Retry-After`,
+//! paging, write pacing and `GraphError`.
+//!
+//! Plain HTTP and `serde_json::Value` bodies: this layer knows nothing of
+//! Terraform, resources or the simulator, and must not import them. The
+//! resources layer builds paths and bodies; this layer delivers them and
+//! says precisely what went wrong.
+
+mod auth;
+mod client;
+mod client_secret;
+mod endpoint;
+mod error;
+mod http;
+mod pacing;
+mod redact;
+mod retry;
+mod stop;
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
+pub use auth::{Credential, Secret};
+pub use client::GraphClient;
+pub use error::{GraphError, TransportKind};
+pub use pacing::WritePacing;
+pub use retry::RetryPolicy;
+
+/// The Graph API version every path is relative to. The certificate profile
+/// types exist only in beta (NOTES.md §1); this is the one place it is named.
 pub const API_VERSION: &str = "beta";
 
-#[derive(Debug, thiserror::Error)]
-pub enum GraphError {
-    #[error("{code}: {message}")]
-    Api {
-        status: u16,
-        code: String,
-        message: String,
-        request_id: Option<String>,
-        client_request_id: String,
-        date: Option<String>,
-    },
-    #[error("cancelled")]
-    Cancelled,
+/// Everything [`GraphClient::new`] needs. The provider builds it from its
+/// configuration; tests point the endpoints at the simulator.
+#[derive(Debug, Clone)]
+pub struct GraphConfig {
+    /// Graph root without the version: `https://graph.microsoft.com`, or
+    /// `http://127.0.0.1:8443` (http only for loopback hosts).
+    pub graph_endpoint: String,
+    /// Entra ID login root: `https://login.microsoftonline.com`.
+    pub authority_host: String,
+    /// The tenant's GUID or domain name.
+    pub tenant_id: String,
+    pub credential: Credential,
+    /// Sent as `User-Agent` on every request, token requests included.
+    pub user_agent: String,
+    pub retry: RetryPolicy,
+    pub write_pacing: WritePacing,
 }
 
-impl GraphError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, GraphError::Api { status: 404, .. })
-    }
-    pub fn request_id(&self) -> Option<&str> {
-        None
-    }
-}
-
+/// Per-call settings: how long the call may take in total (all retries and
+/// waits included) and which extra failures it may retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallOptions {
-    pub deadline: tokio::time::Instant,
+    /// No wait or retry goes past this; the call then fails with
+    /// `GraphError::Timeout`. Usually from the resource's `timeouts`.
+    pub deadline: Instant,
+    /// Retry 404 (with [`RetryPolicy::not_found_delay`]): only for the read
+    /// right after this provider's own create or update, when Graph may not
+    /// show the object yet. On refresh or import a 404 means "gone".
     pub retry_not_found: bool,
+    /// The POST may safely be repeated (Graph's `assign` action replaces
+    /// the whole set). Only then is a POST retried after a failure that may
+    /// have happened after Graph received it (connection broken mid-call,
+    /// attempt timeout, 504), which for a create could make a duplicate.
+    pub post_is_idempotent: bool,
 }
 
 impl CallOptions {
-    pub fn within(d: Duration) -> Self {
+    /// A call that may take up to `budget` from now.
+    pub fn within(budget: Duration) -> Self {
+        let now = Instant::now();
+        // A huge budget means "no practical limit"; a year keeps it finite.
+        let deadline = now
+            .checked_add(budget)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
+        CallOptions::until(deadline)
+    }
+
+    /// A call that must end by `deadline`.
+    pub fn until(deadline: Instant) -> Self {
         CallOptions {
-            deadline: tokio::time::Instant::now() + d,
+            deadline,
             retry_not_found: false,
+            post_is_idempotent: false,
         }
+    }
+
+    /// Marks the read right after our own create/update: 404 is retried.
+    pub fn read_after_write(mut self) -> Self {
+        self.retry_not_found = true;
+        self
+    }
+
+    /// Marks a POST that may be repeated without harm (an action, not a
+    /// create).
+    pub fn idempotent_post(mut self) -> Self {
+        self.post_is_idempotent = true;
+        self
     }
 }
 
-#[derive(Clone)]
-pub struct GraphClient;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl GraphClient {
-    pub async fn get(
-        &self,
-        path: &str,
-        opts: &CallOptions,
-    ) -> Result<serde_json::Value, GraphError> {
-        unimplemented!()
+    #[test]
+    fn call_options_constructors() {
+        let before = Instant::now();
+        let options = CallOptions::within(Duration::from_secs(30));
+        assert!(options.deadline >= before + Duration::from_secs(30));
+        assert!(options.deadline <= Instant::now() + Duration::from_secs(30));
+        assert!(!options.retry_not_found && !options.post_is_idempotent);
+        assert!(options.read_after_write().retry_not_found);
+        assert!(options.idempotent_post().post_is_idempotent);
+        // An unbounded budget does not overflow.
+        assert!(CallOptions::within(Duration::MAX).deadline > Instant::now());
     }
-    pub async fn list(
-        &self,
-        path: &str,
-        opts: &CallOptions,
-    ) -> Result<Vec<serde_json::Value>, GraphError> {
-        unimplemented!()
-    }
-    pub async fn post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        opts: &CallOptions,
-    ) -> Result<Option<serde_json::Value>, GraphError> {
-        unimplemented!()
-    }
-    pub async fn patch(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        opts: &CallOptions,
-    ) -> Result<Option<serde_json::Value>, GraphError> {
-        unimplemented!()
-    }
-    pub async fn put(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        opts: &CallOptions,
-    ) -> Result<Option<serde_json::Value>, GraphError> {
-        unimplemented!()
-    }
-    pub async fn delete(&self, path: &str, opts: &CallOptions) -> Result<(), GraphError> {
-        unimplemented!()
-    }
-    pub fn url(&self, path: &str) -> String {
-        unimplemented!()
-    }
-    pub fn stop(&self) {}
 }

@@ -381,10 +381,12 @@ impl ProfileResource {
         }
     }
 
-    fn options(ctx: &Context<'_, GraphClient>, retry_not_found: bool) -> CallOptions {
-        CallOptions {
-            deadline: tokio::time::Instant::from_std(ctx.deadline),
-            retry_not_found,
+    fn options(ctx: &Context<'_, GraphClient>, read_after_write: bool) -> CallOptions {
+        let opts = CallOptions::until(tokio::time::Instant::from_std(ctx.deadline));
+        if read_after_write {
+            opts.read_after_write()
+        } else {
+            opts
         }
     }
 

@@ -1,0 +1,250 @@
+//! Access tokens for Graph: the credential types, the [`TokenSource`] trait
+//! each sign-in method implements, and the cache that shares one token (and
+//! one refresh at a time) between all concurrent calls.
+//!
+//! Tokens and secrets live only in [`Secret`], whose `Debug`/`Display`
+//! print `<redacted>`; nothing here logs either. The flows themselves live in
+//! their own modules (`client_secret.rs`).
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::GraphError;
+use super::http::Http;
+use super::retry::RetryPolicy;
+use super::stop::Stop;
+
+/// A credential or token. Printing it (`{:?}`, `{}`) shows `<redacted>`;
+/// only the code that sends it calls [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret text, for the one place that puts it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How the client signs in to Entra ID. The provider configuration picks
+/// one (see DESIGN.md, "Credential choice").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// OAuth2 client credentials with an application secret.
+    ClientSecret {
+        client_id: String,
+        client_secret: Secret,
+    },
+}
+
+/// A bearer token and when to replace it.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub value: Secret,
+    /// After this the cache fetches a new token: `min(5 min, lifetime/2)`
+    /// before expiry, so short-lived test tokens are still reused.
+    pub refresh_at: Instant,
+}
+
+impl AccessToken {
+    pub(crate) fn new(value: Secret, lifetime: Duration, obtained: Instant) -> Self {
+        let margin = (lifetime / 2).min(Duration::from_secs(300));
+        AccessToken {
+            value,
+            refresh_at: obtained + (lifetime - margin),
+        }
+    }
+}
+
+/// What a token source needs to make (and retry) its requests.
+pub(crate) struct FetchContext<'a> {
+    pub http: &'a Http,
+    pub policy: &'a RetryPolicy,
+    pub stop: &'a Stop,
+}
+
+/// One way of obtaining a Graph access token. Implementations retry
+/// transient failures themselves, within `deadline`.
+#[async_trait::async_trait]
+pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
+    async fn fetch(
+        &self,
+        context: &FetchContext<'_>,
+        deadline: Instant,
+    ) -> Result<AccessToken, GraphError>;
+}
+
+/// The current token, shared by all clones of a client. The lock is held
+/// while refreshing, so concurrent callers wait for that one refresh
+/// instead of each asking Entra ID.
+#[derive(Debug)]
+pub(crate) struct TokenCache {
+    source: Box<dyn TokenSource>,
+    current: Mutex<Option<AccessToken>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(source: Box<dyn TokenSource>) -> Self {
+        TokenCache {
+            source,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// A token valid for a while yet: the cached one, or a new one.
+    pub(crate) async fn token(
+        &self,
+        context: &FetchContext<'_>,
+        deadline: Instant,
+    ) -> Result<Secret, GraphError> {
+        let mut current = context.stop.run(self.current.lock()).await?;
+        if let Some(token) = current.as_ref()
+            && Instant::now() < token.refresh_at
+        {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.source.fetch(context, deadline).await?;
+        let value = fresh.value.clone();
+        *current = Some(fresh);
+        Ok(value)
+    }
+
+    /// Graph refused `stale` (401): drop it so the next call fetches a new
+    /// one. A token some other call already replaced is left alone.
+    pub(crate) async fn reject(&self, stale: &Secret, stop: &Stop) -> Result<(), GraphError> {
+        let mut current = stop.run(self.current.lock()).await?;
+        if current.as_ref().is_some_and(|token| token.value == *stale) {
+            *current = None;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "<redacted>");
+        assert_eq!(format!("{secret}"), "<redacted>");
+        let credential = Credential::ClientSecret {
+            client_id: "app".into(),
+            client_secret: secret.clone(),
+        };
+        assert!(!format!("{credential:?}").contains("hunter2"));
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn refresh_margin_is_five_minutes_or_half_the_lifetime() {
+        let now = Instant::now();
+        // (lifetime, refresh after), in milliseconds
+        let cases = [
+            (3_600_000, 3_300_000),
+            (600_000, 300_000),
+            (599_000, 299_500),
+            (2_000, 1_000),
+            (0, 0),
+        ];
+        for (lifetime, refresh_after) in cases {
+            let token = AccessToken::new(Secret::new("t"), Duration::from_millis(lifetime), now);
+            assert_eq!(
+                token.refresh_at - now,
+                Duration::from_millis(refresh_after),
+                "lifetime {lifetime} ms"
+            );
+        }
+    }
+
+    /// Counts fetches; each fetch takes a little time so concurrent callers
+    /// overlap.
+    #[derive(Debug, Default)]
+    struct Counting {
+        fetches: AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenSource for Arc<Counting> {
+        async fn fetch(
+            &self,
+            _context: &FetchContext<'_>,
+            _deadline: Instant,
+        ) -> Result<AccessToken, GraphError> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            Ok(AccessToken::new(
+                Secret::new(format!("token-{n}")),
+                Duration::from_secs(3600),
+                Instant::now(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_fetch_and_reject_forces_a_new_one() {
+        let counting = Arc::new(Counting::default());
+        let cache = Arc::new(TokenCache::new(Box::new(counting.clone())));
+        let http = Http::new("test", true).unwrap();
+        let policy = RetryPolicy::default();
+        let stop = Stop::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let tokens =
+            futures_util::future::join_all((0..8).map(|_| cache.token(&context, deadline))).await;
+        assert_eq!(counting.fetches.load(Ordering::SeqCst), 1);
+        for token in &tokens {
+            assert_eq!(token.as_ref().unwrap().expose(), "token-1");
+        }
+
+        // Rejecting an old token that was already replaced changes nothing.
+        cache.reject(&Secret::new("token-0"), &stop).await.unwrap();
+        assert_eq!(
+            cache.token(&context, deadline).await.unwrap().expose(),
+            "token-1"
+        );
+        cache.reject(&Secret::new("token-1"), &stop).await.unwrap();
+        assert_eq!(
+            cache.token(&context, deadline).await.unwrap().expose(),
+            "token-2"
+        );
+        assert_eq!(counting.fetches.load(Ordering::SeqCst), 2);
+    }
+}

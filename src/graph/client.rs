@@ -1,0 +1,553 @@
+//! [`GraphClient`]: the request loop. One logical call (a GET, a POST, one
+//! page of a list) gets a fresh `client-request-id` and is attempted until
+//! it succeeds, fails for good, or its deadline or the Stop switch ends it.
+//!
+//! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
+//! debug log line. Between attempts: `Retry-After` or backoff for
+//! throttling and transient failures, the short delay for a 404 right after
+//! our own write, an immediate retry with a new token after a 401.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::auth::{FetchContext, Secret, TokenCache};
+use super::client_secret::ClientSecretFlow;
+use super::endpoint;
+use super::error::{ResponseMeta, TransportKind, api_error};
+use super::http::{Http, Reply};
+use super::pacing::Pacer;
+use super::redact::{redact_body, redact_json};
+use super::retry::{Retrier, RetryPolicy, Wait};
+use super::stop::Stop;
+use super::{CallOptions, Credential, GraphConfig, GraphError};
+
+/// A Microsoft Graph client for one tenant and credential. Cheap to clone;
+/// clones share the token, the write window and the Stop switch.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `{graph_endpoint}/{API_VERSION}`.
+    base: Url,
+    http: Http,
+    auth: TokenCache,
+    retry: RetryPolicy,
+    pacer: Pacer,
+    stop: Stop,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// Checks the configuration (https, or http for loopback hosts only; a
+    /// tenant id that is a GUID or domain; a non-empty credential) and
+    /// builds the client. No request is made until the first call.
+    pub fn new(config: GraphConfig) -> Result<GraphClient, GraphError> {
+        let graph_root = endpoint::parse_root("graph_endpoint", &config.graph_endpoint)?;
+        let authority = endpoint::parse_root("authority_host", &config.authority_host)?;
+        let base = endpoint::graph_base(&graph_root)?;
+        let token_url = endpoint::token_url(&authority, &config.tenant_id)?;
+        let source = match config.credential {
+            Credential::ClientSecret {
+                client_id,
+                client_secret,
+            } => {
+                if client_id.trim().is_empty() {
+                    return Err(GraphError::config("client_id is empty"));
+                }
+                if client_secret.is_empty() {
+                    return Err(GraphError::config("client_secret is empty"));
+                }
+                Box::new(ClientSecretFlow {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    scope: endpoint::scope(&graph_root),
+                })
+            }
+        };
+        let pacer = Pacer::new(config.write_pacing)
+            .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
+        let direct = endpoint::is_loopback(&graph_root) || endpoint::is_loopback(&authority);
+        let http = Http::new(&config.user_agent, direct)?;
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                base,
+                http,
+                auth: TokenCache::new(source),
+                retry: config.retry,
+                pacer,
+                stop: Stop::new(),
+            }),
+        })
+    }
+
+    /// Reads one object.
+    pub async fn get(&self, path: &str, opts: &CallOptions) -> Result<Value, GraphError> {
+        let url = self.resolve(path)?;
+        let operation = format!("GET {}", endpoint::log_path(&url));
+        let reply = self.call(Method::GET, url, None, opts).await?;
+        json_body(&reply, &operation)?
+            .ok_or_else(|| GraphError::invalid_response(&operation, "the response has no body"))
+    }
+
+    /// Reads a whole collection, following `@odata.nextLink` page by page
+    /// and concatenating the `value` arrays. Each page is its own call with
+    /// its own retries; all share `opts.deadline`.
+    pub async fn list(&self, path: &str, opts: &CallOptions) -> Result<Vec<Value>, GraphError> {
+        let mut url = self.resolve(path)?;
+        let mut items = Vec::new();
+        loop {
+            let operation = format!("GET {}", endpoint::log_path(&url));
+            let reply = self.call(Method::GET, url.clone(), None, opts).await?;
+            let page = json_body(&reply, &operation)?;
+            let Some(Value::Object(mut page)) = page else {
+                return Err(GraphError::invalid_response(
+                    &operation,
+                    "a collection page must be a JSON object",
+                ));
+            };
+            match page.remove("value") {
+                Some(Value::Array(values)) => items.extend(values),
+                _ => {
+                    return Err(GraphError::invalid_response(
+                        &operation,
+                        "a collection page has no \"value\" array",
+                    ));
+                }
+            }
+            match page.remove("@odata.nextLink") {
+                None | Some(Value::Null) => return Ok(items),
+                Some(Value::String(link)) => {
+                    let next = endpoint::check_next_link(&self.inner.base, &link)
+                        .map_err(|message| GraphError::invalid_response(&operation, message))?;
+                    if next == url {
+                        return Err(GraphError::invalid_response(
+                            &operation,
+                            "@odata.nextLink points back to the same page",
+                        ));
+                    }
+                    url = next;
+                }
+                Some(_) => {
+                    return Err(GraphError::invalid_response(
+                        &operation,
+                        "@odata.nextLink is not a string",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Creates an object or runs an action. `None` when Graph answers 204.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &Value,
+        opts: &CallOptions,
+    ) -> Result<Option<Value>, GraphError> {
+        self.write(Method::POST, path, body, opts).await
+    }
+
+    /// Updates an object. `None` when Graph answers 204 (the usual case).
+    pub async fn patch(
+        &self,
+        path: &str,
+        body: &Value,
+        opts: &CallOptions,
+    ) -> Result<Option<Value>, GraphError> {
+        self.write(Method::PATCH, path, body, opts).await
+    }
+
+    /// Replaces an object or a reference.
+    pub async fn put(
+        &self,
+        path: &str,
+        body: &Value,
+        opts: &CallOptions,
+    ) -> Result<Option<Value>, GraphError> {
+        self.write(Method::PUT, path, body, opts).await
+    }
+
+    /// Deletes an object. A 404 is returned as an error; the caller decides
+    /// whether "already gone" is success.
+    pub async fn delete(&self, path: &str, opts: &CallOptions) -> Result<(), GraphError> {
+        let url = self.resolve(path)?;
+        self.call(Method::DELETE, url, None, opts).await?;
+        Ok(())
+    }
+
+    /// The absolute URL of `path`, e.g. for `@odata.bind` values.
+    pub fn url(&self, path: &str) -> String {
+        endpoint::join(&self.inner.base, path)
+    }
+
+    /// Terraform's Stop RPC: every current and future wait or request of
+    /// this client (and its clones) ends promptly with `Cancelled`.
+    pub fn stop(&self) {
+        self.inner.stop.trigger();
+    }
+
+    fn resolve(&self, path: &str) -> Result<Url, GraphError> {
+        endpoint::resolve(&self.inner.base, path)
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        opts: &CallOptions,
+    ) -> Result<Option<Value>, GraphError> {
+        let url = self.resolve(path)?;
+        let operation = format!("{method} {}", endpoint::log_path(&url));
+        let reply = self.call(method, url, Some(body), opts).await?;
+        json_body(&reply, &operation)
+    }
+
+    /// The request loop of one logical call; returns the 2xx reply.
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        opts: &CallOptions,
+    ) -> Result<Reply, GraphError> {
+        let inner = &*self.inner;
+        let path = endpoint::log_path(&url).to_string();
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let mut retrier = Retrier::new(
+            &inner.retry,
+            &inner.stop,
+            opts.deadline,
+            format!("{method} {path}"),
+        );
+        let context = FetchContext {
+            http: &inner.http,
+            policy: &inner.retry,
+            stop: &inner.stop,
+        };
+        let body = match body {
+            Some(body) => {
+                tracing::trace!(method = %method, path = %path, body = %redact_json(body), "Graph request body");
+                Some(serde_json::to_vec(body).map_err(|error| {
+                    GraphError::config(format!("the request body cannot be serialised: {error}"))
+                })?)
+            }
+            None => None,
+        };
+        let is_write = method != Method::GET;
+        let mut token_refreshed = false;
+        let mut not_found_retries = 0u32;
+
+        loop {
+            let attempt = retrier.start_attempt()?;
+            if is_write {
+                while let Err(free_at) = inner.pacer.try_acquire(Instant::now()) {
+                    tracing::debug!(method = %method, path = %path, "waiting for a write slot");
+                    retrier.wait_until(free_at).await?;
+                }
+            }
+            let token = inner.auth.token(&context, retrier.deadline()).await?;
+
+            let mut request = inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(AUTHORIZATION, bearer(&token)?)
+                .header("client-request-id", &client_request_id);
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let started = Instant::now();
+            let outcome = inner
+                .stop
+                .run(inner.http.send(request, retrier.attempt_timeout()))
+                .await?;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+            let (error, wait) = match outcome {
+                Ok(reply) => {
+                    tracing::debug!(
+                        method = %method,
+                        path = %path,
+                        status = reply.status,
+                        request_id = reply.header("request-id").unwrap_or_default(),
+                        client_request_id = %client_request_id,
+                        attempt,
+                        duration_ms,
+                        "Graph call"
+                    );
+                    if !reply.body.is_empty() {
+                        tracing::trace!(method = %method, path = %path, body = %redact_body(&reply.body), "Graph response body");
+                    }
+                    if reply.is_success() {
+                        return Ok(reply);
+                    }
+                    let error = api_error(
+                        ResponseMeta {
+                            status: reply.status,
+                            request_id: reply.header("request-id"),
+                            date: reply.header("date"),
+                            client_request_id: &client_request_id,
+                        },
+                        &reply.body,
+                    );
+                    let server_wait = reply
+                        .retry_after(SystemTime::now())
+                        .map_or(Wait::Backoff, Wait::Exactly);
+                    match reply.status {
+                        401 if !token_refreshed => {
+                            // The token may have been revoked or expired
+                            // early: one new token, one more try.
+                            token_refreshed = true;
+                            inner.auth.reject(&token, &inner.stop).await?;
+                            (error, Wait::Exactly(Duration::ZERO))
+                        }
+                        404 if opts.retry_not_found
+                            && not_found_retries < inner.retry.max_not_found_retries =>
+                        {
+                            not_found_retries += 1;
+                            (error, Wait::Exactly(inner.retry.not_found_delay))
+                        }
+                        504 if method == Method::POST && !opts.post_is_idempotent => {
+                            return Err(error);
+                        }
+                        _ if error.is_retryable() => (error, server_wait),
+                        _ => return Err(error),
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        method = %method,
+                        path = %path,
+                        client_request_id = %client_request_id,
+                        attempt,
+                        duration_ms,
+                        error = %error,
+                        "Graph call failed"
+                    );
+                    if !error.is_retryable()
+                        || (method == Method::POST
+                            && !opts.post_is_idempotent
+                            && may_have_reached_graph(&error))
+                    {
+                        return Err(error);
+                    }
+                    (error, Wait::Backoff)
+                }
+            };
+            retrier.pause(error, wait).await?;
+        }
+    }
+}
+
+/// A failure after which Graph may have processed the request.
+fn may_have_reached_graph(error: &GraphError) -> bool {
+    matches!(
+        error,
+        GraphError::Transport {
+            kind: TransportKind::Interrupted | TransportKind::TimedOut,
+            ..
+        }
+    )
+}
+
+/// `Authorization: Bearer …`, marked sensitive so it is never printed.
+fn bearer(token: &Secret) -> Result<HeaderValue, GraphError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+        GraphError::InvalidResponse {
+            operation: "token request".into(),
+            message: "the access token contains characters not allowed in a header".into(),
+        }
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The JSON body of a 2xx reply; `None` for 204 or an empty body.
+fn json_body(reply: &Reply, operation: &str) -> Result<Option<Value>, GraphError> {
+    if reply.status == 204 || reply.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&reply.body)
+        .map(Some)
+        .map_err(|error| {
+            GraphError::invalid_response(operation, format!("the body is not JSON: {error}"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Secret, WritePacing};
+
+    fn config() -> GraphConfig {
+        GraphConfig {
+            graph_endpoint: "http://127.0.0.1:9".into(),
+            authority_host: "http://127.0.0.1:9".into(),
+            tenant_id: "contoso.onmicrosoft.com".into(),
+            credential: Credential::ClientSecret {
+                client_id: "app".into(),
+                client_secret: Secret::new("hunter2"),
+            },
+            user_agent: "terraform-provider-intune/test".into(),
+            retry: RetryPolicy::default(),
+            write_pacing: WritePacing::default(),
+        }
+    }
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<GraphClient>();
+    }
+
+    #[test]
+    fn new_validates_the_configuration() {
+        type Edit = fn(&mut GraphConfig);
+        let cases: [(&str, Edit, Option<&str>); 9] = [
+            ("valid", |_| {}, None),
+            (
+                "https graph",
+                |c| c.graph_endpoint = "https://graph.microsoft.com".into(),
+                None,
+            ),
+            (
+                "remote http graph",
+                |c| c.graph_endpoint = "http://graph.microsoft.com".into(),
+                Some("must use https"),
+            ),
+            (
+                "remote http authority",
+                |c| c.authority_host = "http://login.example".into(),
+                Some("must use https"),
+            ),
+            (
+                "versioned graph",
+                |c| c.graph_endpoint = "http://127.0.0.1:9/beta".into(),
+                Some("API version"),
+            ),
+            (
+                "bad tenant",
+                |c| c.tenant_id = "a/b".into(),
+                Some("tenant_id"),
+            ),
+            (
+                "empty client id",
+                |c| {
+                    c.credential = Credential::ClientSecret {
+                        client_id: " ".into(),
+                        client_secret: Secret::new("s"),
+                    }
+                },
+                Some("client_id"),
+            ),
+            (
+                "empty secret",
+                |c| {
+                    c.credential = Credential::ClientSecret {
+                        client_id: "a".into(),
+                        client_secret: Secret::new(""),
+                    }
+                },
+                Some("client_secret"),
+            ),
+            (
+                "zero writes",
+                |c| {
+                    c.write_pacing = WritePacing::SlidingWindow {
+                        writes: 0,
+                        window: Duration::from_secs(1),
+                    }
+                },
+                Some("write pacing"),
+            ),
+        ];
+        for (name, edit, expected) in cases {
+            let mut config = config();
+            edit(&mut config);
+            match (GraphClient::new(config), expected) {
+                (Ok(_), None) => {}
+                (Err(error), Some(text)) => {
+                    assert!(
+                        matches!(error, GraphError::Config { .. }),
+                        "{name}: {error:?}"
+                    );
+                    assert!(error.to_string().contains(text), "{name}: {error}");
+                    assert!(!error.to_string().contains("hunter2"), "{name}: {error}");
+                }
+                (outcome, expected) => panic!("{name}: expected {expected:?}, got {outcome:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn urls_and_paths() {
+        let client = GraphClient::new(config()).unwrap();
+        assert_eq!(
+            client.url("/deviceManagement/deviceConfigurations/abc"),
+            "http://127.0.0.1:9/beta/deviceManagement/deviceConfigurations/abc"
+        );
+        assert!(matches!(
+            client.resolve("no-slash"),
+            Err(GraphError::Config { .. })
+        ));
+        assert!(!format!("{client:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bodies() {
+        let reply = |status, body: &str| Reply {
+            status,
+            headers: Default::default(),
+            body: body.as_bytes().to_vec(),
+        };
+        assert_eq!(json_body(&reply(204, ""), "op").unwrap(), None);
+        assert_eq!(json_body(&reply(200, " \n"), "op").unwrap(), None);
+        assert_eq!(
+            json_body(&reply(201, r#"{"id":"1"}"#), "op").unwrap(),
+            Some(serde_json::json!({"id": "1"}))
+        );
+        assert!(matches!(
+            json_body(&reply(200, "<html>"), "op"),
+            Err(GraphError::InvalidResponse { .. })
+        ));
+    }
+
+    #[test]
+    fn bearer_header_is_sensitive() {
+        let value = bearer(&Secret::new("abc")).unwrap();
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("abc"));
+        assert!(bearer(&Secret::new("a\nb")).is_err());
+    }
+
+    #[tokio::test]
+    async fn stopped_client_refuses_calls() {
+        let client = GraphClient::new(config()).unwrap();
+        client.clone().stop();
+        let outcome = client
+            .get(
+                "/deviceManagement/deviceConfigurations",
+                &CallOptions::within(Duration::from_secs(5)),
+            )
+            .await;
+        assert!(matches!(outcome, Err(GraphError::Cancelled)), "{outcome:?}");
+    }
+}

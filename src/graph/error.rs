@@ -1,0 +1,670 @@
+//! `GraphError`, the one error of the Graph client, and the parsers that turn
+//! Graph's and Entra ID's error bodies into it.
+//!
+//! Retry decisions are made from this enum (status, transport kind), never by
+//! matching message text. Nothing here may carry a secret or an access token:
+//! error values end up in user diagnostics.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// What went wrong on the way to a response, which decides whether repeating
+/// the request is safe and useful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// No connection was made (refused, DNS lookup failed, unreachable): the
+    /// request never left, so repeating it is always safe.
+    Connect,
+    /// The TLS handshake failed (untrusted or invalid certificate, protocol
+    /// mismatch). Repeating will not help.
+    Tls,
+    /// The connection broke (reset, closed) after the request may have been
+    /// sent and before a complete response arrived.
+    Interrupted,
+    /// One attempt got no complete response within its own time limit.
+    TimedOut,
+    /// The request could not be built or another local failure.
+    Other,
+}
+
+/// Everything the Graph client can fail with. The framework turns it into a
+/// diagnostic; resources look at [`GraphError::is_not_found`] and
+/// [`GraphError::status`].
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// Graph answered with a non-success status. `code` and `message` come
+    /// from Graph's `{"error":{...}}` body (empty code when the body had
+    /// none); `request_id` is Graph's `request-id` (body or header) and
+    /// `client_request_id` the id this client sent.
+    #[error("{}", describe_api(*status, code, message, request_id.as_deref(), client_request_id, date.as_deref()))]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+        client_request_id: String,
+        date: Option<String>,
+    },
+
+    /// The Entra ID token endpoint refused to issue a token (bad credentials,
+    /// unknown tenant, consent missing) or failed itself. `code` is Entra's
+    /// `error` (e.g. `invalid_client`), `description` its `error_description`
+    /// (which names the AADSTS code). Never contains the credential.
+    #[error("{}", describe_auth(*status, code, description, trace_id.as_deref(), correlation_id.as_deref()))]
+    Auth {
+        status: Option<u16>,
+        code: String,
+        description: String,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
+    },
+
+    /// No HTTP response: connection refused or reset, DNS, TLS, or one
+    /// attempt ran out of time.
+    #[error("{message}")]
+    Transport {
+        kind: TransportKind,
+        message: String,
+    },
+
+    /// The call's deadline arrived while it was still being retried (or
+    /// waiting for a write slot). `last` is the error of the last attempt,
+    /// `None` when the deadline passed before any attempt was made.
+    #[error("{operation}: gave up after {attempts} attempt(s) when the time limit ran out{}",
+        match last { Some(last) => format!("; last error: {last}"), None => String::new() })]
+    Timeout {
+        operation: String,
+        attempts: u32,
+        last: Option<Box<GraphError>>,
+    },
+
+    /// [`crate::graph::GraphClient::stop`] was called (terraform's Stop RPC)
+    /// while this call was waiting or in flight.
+    #[error("the Graph call was cancelled because the provider is stopping")]
+    Cancelled,
+
+    /// Graph or the token endpoint answered 2xx with a body this client cannot
+    /// use (not JSON, no `value` array on a page, a `@odata.nextLink` to
+    /// another host, no `access_token`).
+    #[error("unexpected response from {operation}: {message}")]
+    InvalidResponse { operation: String, message: String },
+
+    /// The client configuration or a call's arguments are unusable (a
+    /// non-https endpoint, a path without a leading `/`). Raised before any
+    /// request is sent.
+    #[error("invalid Graph client configuration: {message}")]
+    Config { message: String },
+}
+
+impl GraphError {
+    /// True when Graph said the object does not exist (404), also when that
+    /// was the last error before a retry budget ran out.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// The HTTP status behind this error, looking through `Timeout`.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GraphError::Api { status, .. } => Some(*status),
+            GraphError::Auth { status, .. } => *status,
+            GraphError::Timeout { last, .. } => last.as_ref().and_then(|last| last.status()),
+            _ => None,
+        }
+    }
+
+    /// Graph's `request-id` (or Entra's trace id) to quote to Microsoft
+    /// support, looking through `Timeout`.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            GraphError::Api { request_id, .. } => request_id.as_deref(),
+            GraphError::Auth { trace_id, .. } => trace_id.as_deref(),
+            GraphError::Timeout { last, .. } => last.as_ref().and_then(|last| last.request_id()),
+            _ => None,
+        }
+    }
+
+    /// Whether repeating the same request later may succeed: throttling
+    /// (429), Graph's 503/504, the token endpoint's 429/5xx and transient
+    /// transport failures. 404 is not included; whether a 404 is retried
+    /// depends on the call, not the error.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GraphError::Api { status, .. } => matches!(status, 429 | 503 | 504),
+            GraphError::Auth { status, .. } => {
+                matches!(status, Some(status) if *status == 429 || *status >= 500)
+            }
+            GraphError::Transport { kind, .. } => matches!(
+                kind,
+                TransportKind::Connect | TransportKind::Interrupted | TransportKind::TimedOut
+            ),
+            _ => false,
+        }
+    }
+
+    /// Shorthand for the errors this module's parsers and the client raise.
+    pub(crate) fn invalid_response(operation: &str, message: impl Into<String>) -> Self {
+        GraphError::InvalidResponse {
+            operation: operation.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        GraphError::Config {
+            message: message.into(),
+        }
+    }
+}
+
+fn describe_api(
+    status: u16,
+    code: &str,
+    message: &str,
+    request_id: Option<&str>,
+    client_request_id: &str,
+    date: Option<&str>,
+) -> String {
+    let mut out = format!("Graph returned HTTP {status}");
+    if !code.is_empty() {
+        out.push_str(&format!(" {code}"));
+    }
+    if !message.is_empty() {
+        out.push_str(&format!(": {message}"));
+    }
+    out.push_str(&format!(
+        " (request-id: {}, client-request-id: {client_request_id}",
+        request_id.unwrap_or("none")
+    ));
+    if let Some(date) = date {
+        out.push_str(&format!(", date: {date}"));
+    }
+    out.push(')');
+    out
+}
+
+fn describe_auth(
+    status: Option<u16>,
+    code: &str,
+    description: &str,
+    trace_id: Option<&str>,
+    correlation_id: Option<&str>,
+) -> String {
+    let mut out = String::from("requesting an access token from Entra ID failed");
+    if let Some(status) = status {
+        out.push_str(&format!(" with HTTP {status}"));
+    }
+    if !code.is_empty() {
+        out.push_str(&format!(": {code}"));
+    }
+    if !description.is_empty() {
+        out.push_str(&format!(": {description}"));
+    }
+    let ids: Vec<String> = [("trace_id", trace_id), ("correlation_id", correlation_id)]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| format!("{name}: {value}")))
+        .collect();
+    if !ids.is_empty() {
+        out.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    out
+}
+
+/// What came back with a failed Graph response, besides the body.
+pub(crate) struct ResponseMeta<'a> {
+    pub status: u16,
+    /// The `request-id` response header.
+    pub request_id: Option<&'a str>,
+    /// The `Date` response header, used when the body has no date.
+    pub date: Option<&'a str>,
+    /// The `client-request-id` this client sent.
+    pub client_request_id: &'a str,
+}
+
+/// Builds `GraphError::Api` from a failed response. Graph's body is
+/// `{"error":{"code","message","innerError":{"request-id","date",...}}}`;
+/// anything else (HTML from a proxy, empty) keeps the status and a short
+/// excerpt of the text.
+pub(crate) fn api_error(meta: ResponseMeta<'_>, body: &[u8]) -> GraphError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let error = parsed
+        .as_ref()
+        .and_then(|body| body.get("error"))
+        .filter(|error| error.is_object());
+
+    let (code, message, inner) = match error {
+        Some(error) => (
+            string_field(error, "code").unwrap_or_default(),
+            string_field(error, "message").unwrap_or_default(),
+            inner_error(error),
+        ),
+        None => (String::new(), excerpt(body), None),
+    };
+    let message = unwrap_intune_message(&message);
+    let inner_field = |name: &str| inner.and_then(|inner| string_field(inner, name));
+
+    GraphError::Api {
+        status: meta.status,
+        code,
+        message,
+        request_id: inner_field("request-id").or_else(|| meta.request_id.map(str::to_string)),
+        client_request_id: meta.client_request_id.to_string(),
+        date: inner_field("date").or_else(|| meta.date.map(str::to_string)),
+    }
+}
+
+/// Graph spells the nested object `innerError`; some services use
+/// `innererror`. Accept any casing.
+fn inner_error(error: &Value) -> Option<&Value> {
+    error
+        .as_object()?
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("innererror"))
+        .map(|(_, value)| value)
+        .filter(|value| value.is_object())
+}
+
+/// Intune sometimes puts a whole JSON document in `error.message`
+/// (`{"_version":3,"Message":"An error has occurred - Operation ID ...",
+/// "CustomApiErrorPhrase":"",...}`). Surface its `Message` (and a non-empty
+/// `CustomApiErrorPhrase`); the raw document goes to trace logs only.
+fn unwrap_intune_message(message: &str) -> String {
+    let trimmed = message.trim();
+    if !trimmed.starts_with('{') {
+        return message.to_string();
+    }
+    let Ok(document) = serde_json::from_str::<Value>(trimmed) else {
+        return message.to_string();
+    };
+    let Some(inner) = string_field(&document, "Message") else {
+        return message.to_string();
+    };
+    tracing::trace!(raw = %super::redact::redact_text(trimmed), "Intune error message document");
+    match string_field(&document, "CustomApiErrorPhrase") {
+        Some(phrase) if !phrase.trim().is_empty() && !inner.contains(phrase.trim()) => {
+            format!("{inner} ({})", phrase.trim())
+        }
+        _ => inner,
+    }
+}
+
+/// Builds `GraphError::Auth` from a failed token response:
+/// `{"error","error_description","error_codes","trace_id","correlation_id"}`.
+pub(crate) fn auth_error(status: u16, body: &[u8]) -> GraphError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    match parsed.filter(|body| body.get("error").is_some_and(Value::is_string)) {
+        Some(body) => GraphError::Auth {
+            status: Some(status),
+            code: string_field(&body, "error").unwrap_or_default(),
+            description: string_field(&body, "error_description").unwrap_or_default(),
+            trace_id: string_field(&body, "trace_id"),
+            correlation_id: string_field(&body, "correlation_id"),
+        },
+        None => GraphError::Auth {
+            status: Some(status),
+            code: String::new(),
+            description: excerpt(body),
+            trace_id: None,
+            correlation_id: None,
+        },
+    }
+}
+
+/// Turns a failed attempt from reqwest (or our own per-attempt timer) into
+/// `GraphError::Transport`, classifying it for the retry decision.
+pub(crate) fn transport_error(error: &reqwest::Error) -> GraphError {
+    let kind = if error.is_timeout() {
+        TransportKind::TimedOut
+    } else if error.is_builder() {
+        TransportKind::Other
+    } else if chain_has_tls_error(error) {
+        TransportKind::Tls
+    } else if error.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Interrupted
+    };
+    GraphError::Transport {
+        kind,
+        message: error_chain(error),
+    }
+}
+
+/// "outer: cause: root cause", so the user sees e.g. "Connection refused".
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// rustls errors travel inside (possibly nested) `io::Error`s, whose
+/// `source()` skips the wrapped error, so step into each `io::Error`'s
+/// payload instead.
+fn chain_has_tls_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<rustls::Error>() {
+            return true;
+        }
+        current = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    false
+}
+
+fn string_field(value: &Value, name: &str) -> Option<String> {
+    value.get(name)?.as_str().map(str::to_string)
+}
+
+/// At most 300 characters of a body that is not the expected JSON, on one
+/// line, for error messages.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = text.chars().take(300).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Tls => "tls",
+            TransportKind::Interrupted => "interrupted",
+            TransportKind::TimedOut => "timed out",
+            TransportKind::Other => "other",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta<'a>(status: u16, request_id: Option<&'a str>) -> ResponseMeta<'a> {
+        ResponseMeta {
+            status,
+            request_id,
+            date: Some("Tue, 01 Apr 2025 10:00:00 GMT"),
+            client_request_id: "crid-1",
+        }
+    }
+
+    #[test]
+    fn graph_error_bodies() {
+        struct Case {
+            name: &'static str,
+            body: &'static str,
+            header_request_id: Option<&'static str>,
+            code: &'static str,
+            message: &'static str,
+            request_id: Option<&'static str>,
+            date: &'static str,
+        }
+        let cases = [
+            Case {
+                name: "full body",
+                body: r#"{"error":{"code":"BadRequest","message":"Invalid keySize","innerError":{"request-id":"rid-body","date":"2025-04-01T10:00:00","client-request-id":"crid-1"}}}"#,
+                header_request_id: Some("rid-header"),
+                code: "BadRequest",
+                message: "Invalid keySize",
+                request_id: Some("rid-body"),
+                date: "2025-04-01T10:00:00",
+            },
+            Case {
+                name: "missing innerError takes header values",
+                body: r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
+                header_request_id: Some("rid-header"),
+                code: "ResourceNotFound",
+                message: "gone",
+                request_id: Some("rid-header"),
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "lower-case innererror",
+                body: r#"{"error":{"code":"X","message":"m","innererror":{"request-id":"rid-lower"}}}"#,
+                header_request_id: None,
+                code: "X",
+                message: "m",
+                request_id: Some("rid-lower"),
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "Intune JSON in message",
+                body: r#"{"error":{"code":"BadRequest","message":"{\r\n  \"_version\": 3,\r\n  \"Message\": \"An error has occurred - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: 7f4d\",\r\n  \"CustomApiErrorPhrase\": \"\",\r\n  \"RetryAfter\": null,\r\n  \"ErrorSourceService\": \"\",\r\n  \"HttpHeaders\": \"{}\"\r\n}"}}"#,
+                header_request_id: None,
+                code: "BadRequest",
+                message: "An error has occurred - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: 7f4d",
+                request_id: None,
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "Intune JSON with a custom phrase",
+                body: r#"{"error":{"code":"BadRequest","message":"{\"Message\":\"Validation failed\",\"CustomApiErrorPhrase\":\"Invalid patch, at least 1 property must be changed\"}"}}"#,
+                header_request_id: None,
+                code: "BadRequest",
+                message: "Validation failed (Invalid patch, at least 1 property must be changed)",
+                request_id: None,
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "message that merely looks like JSON stays as is",
+                body: r#"{"error":{"code":"X","message":"{not json"}}"#,
+                header_request_id: None,
+                code: "X",
+                message: "{not json",
+                request_id: None,
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "non-JSON body",
+                body: "<html>\n  <body>Bad   Gateway</body>\n</html>",
+                header_request_id: Some("rid-header"),
+                code: "",
+                message: "<html> <body>Bad Gateway</body> </html>",
+                request_id: Some("rid-header"),
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "JSON without error object",
+                body: r#"{"error":"nope"}"#,
+                header_request_id: None,
+                code: "",
+                message: r#"{"error":"nope"}"#,
+                request_id: None,
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+            Case {
+                name: "empty body",
+                body: "",
+                header_request_id: None,
+                code: "",
+                message: "",
+                request_id: None,
+                date: "Tue, 01 Apr 2025 10:00:00 GMT",
+            },
+        ];
+        for case in cases {
+            let error = api_error(meta(400, case.header_request_id), case.body.as_bytes());
+            let GraphError::Api {
+                status,
+                code,
+                message,
+                request_id,
+                client_request_id,
+                date,
+            } = error
+            else {
+                panic!("{}: not an Api error: {error:?}", case.name);
+            };
+            assert_eq!(status, 400, "{}", case.name);
+            assert_eq!(code, case.code, "{}", case.name);
+            assert_eq!(message, case.message, "{}", case.name);
+            assert_eq!(request_id.as_deref(), case.request_id, "{}", case.name);
+            assert_eq!(client_request_id, "crid-1", "{}", case.name);
+            assert_eq!(date.as_deref(), Some(case.date), "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn long_non_json_bodies_are_cut() {
+        let body = "x".repeat(1000);
+        let GraphError::Api { message, .. } = api_error(meta(502, None), body.as_bytes()) else {
+            panic!("not an Api error");
+        };
+        assert_eq!(message.chars().count(), 301);
+        assert!(message.ends_with('…'));
+    }
+
+    #[test]
+    fn api_error_display_names_code_message_and_ids() {
+        let error = api_error(
+            meta(400, Some("rid-9")),
+            br#"{"error":{"code":"BadRequest","message":"Invalid keySize"}}"#,
+        );
+        assert_eq!(
+            error.to_string(),
+            "Graph returned HTTP 400 BadRequest: Invalid keySize (request-id: rid-9, \
+             client-request-id: crid-1, date: Tue, 01 Apr 2025 10:00:00 GMT)"
+        );
+    }
+
+    #[test]
+    fn entra_error_bodies() {
+        let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"timestamp":"2025-04-01 10:00:00Z","trace_id":"tid-1","correlation_id":"cid-1"}"#;
+        let error = auth_error(401, body);
+        let GraphError::Auth {
+            status,
+            code,
+            description,
+            trace_id,
+            correlation_id,
+        } = &error
+        else {
+            panic!("not an Auth error: {error:?}");
+        };
+        assert_eq!(*status, Some(401));
+        assert_eq!(code, "invalid_client");
+        assert_eq!(
+            description,
+            "AADSTS7000215: Invalid client secret provided."
+        );
+        assert_eq!(trace_id.as_deref(), Some("tid-1"));
+        assert_eq!(correlation_id.as_deref(), Some("cid-1"));
+        assert_eq!(error.request_id(), Some("tid-1"));
+        assert!(!error.is_retryable());
+        assert_eq!(
+            error.to_string(),
+            "requesting an access token from Entra ID failed with HTTP 401: invalid_client: \
+             AADSTS7000215: Invalid client secret provided. (trace_id: tid-1, correlation_id: cid-1)"
+        );
+
+        let error = auth_error(503, b"Service Unavailable");
+        let GraphError::Auth {
+            code, description, ..
+        } = &error
+        else {
+            panic!("not an Auth error: {error:?}");
+        };
+        assert_eq!(code, "");
+        assert_eq!(description, "Service Unavailable");
+        assert!(error.is_retryable());
+    }
+
+    #[test]
+    fn retryable_and_status_by_variant() {
+        let api = |status| GraphError::Api {
+            status,
+            code: String::new(),
+            message: String::new(),
+            request_id: Some("rid".into()),
+            client_request_id: "crid".into(),
+            date: None,
+        };
+        let auth = |status| GraphError::Auth {
+            status,
+            code: String::new(),
+            description: String::new(),
+            trace_id: None,
+            correlation_id: None,
+        };
+        let transport = |kind| GraphError::Transport {
+            kind,
+            message: String::new(),
+        };
+        let cases: Vec<(GraphError, bool, Option<u16>)> = vec![
+            (api(429), true, Some(429)),
+            (api(503), true, Some(503)),
+            (api(504), true, Some(504)),
+            (api(500), false, Some(500)),
+            (api(502), false, Some(502)),
+            (api(404), false, Some(404)),
+            (api(400), false, Some(400)),
+            (api(401), false, Some(401)),
+            (auth(Some(429)), true, Some(429)),
+            (auth(Some(500)), true, Some(500)),
+            (auth(Some(400)), false, Some(400)),
+            (auth(None), false, None),
+            (transport(TransportKind::Connect), true, None),
+            (transport(TransportKind::Interrupted), true, None),
+            (transport(TransportKind::TimedOut), true, None),
+            (transport(TransportKind::Tls), false, None),
+            (transport(TransportKind::Other), false, None),
+            (GraphError::Cancelled, false, None),
+            (GraphError::config("x"), false, None),
+            (GraphError::invalid_response("GET /x", "y"), false, None),
+        ];
+        for (error, retryable, status) in cases {
+            assert_eq!(error.is_retryable(), retryable, "{error:?}");
+            assert_eq!(error.status(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn timeout_looks_through_to_the_last_error() {
+        let last = GraphError::Api {
+            status: 404,
+            code: "ResourceNotFound".into(),
+            message: "gone".into(),
+            request_id: Some("rid-7".into()),
+            client_request_id: "crid".into(),
+            date: None,
+        };
+        let error = GraphError::Timeout {
+            operation: "GET /deviceManagement/deviceConfigurations/1".into(),
+            attempts: 3,
+            last: Some(Box::new(last)),
+        };
+        assert!(error.is_not_found());
+        assert_eq!(error.status(), Some(404));
+        assert_eq!(error.request_id(), Some("rid-7"));
+        assert!(!error.is_retryable());
+        assert!(error.to_string().starts_with(
+            "GET /deviceManagement/deviceConfigurations/1: gave up after 3 attempt(s)"
+        ));
+
+        let error = GraphError::Timeout {
+            operation: "POST /x".into(),
+            attempts: 0,
+            last: None,
+        };
+        assert_eq!(error.status(), None);
+        assert!(!error.to_string().contains("last error"));
+    }
+}
