@@ -8,6 +8,7 @@
 
 pub mod framework;
 pub mod graph;
+pub mod logging;
 pub mod protocol;
 pub mod resources;
 pub mod value;

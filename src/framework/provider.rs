@@ -482,7 +482,9 @@ fn carry_local_blocks(schema: &Schema, from: &Value, to: &mut Value) {
     for nb in schema.block.blocks.iter().filter(|b| b.local_only) {
         to.set(&nb.name, from.get(&nb.name).clone());
     }
-    let Some(obj) = to.as_object_mut() else { return };
+    let Some(obj) = to.as_object_mut() else {
+        return;
+    };
     if let Value::Object(empty) = schema.block.empty_object() {
         for (k, v) in empty {
             obj.entry(k).or_insert(v);

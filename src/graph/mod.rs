@@ -118,3 +118,10 @@ mod tests {
         assert!(CallOptions::within(Duration::MAX).deadline > Instant::now());
     }
 }
+
+/// Checks a configured root URL (`graph_endpoint`, `authority_host`) the way
+/// [`GraphClient::new`] will, so configuration mistakes can be reported at
+/// validation time, on the attribute.
+pub fn check_root_url(setting: &str, value: &str) -> Result<(), GraphError> {
+    endpoint::parse_root(setting, value).map(|_| ())
+}

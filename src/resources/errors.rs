@@ -16,10 +16,8 @@ pub fn graph_failure(
     err: &GraphError,
     fields: &[&Field],
 ) {
-    let mut detail = format!("{}: {err}", capitalise_first(doing));
-    if let Some(id) = err.request_id() {
-        detail.push_str(&format!("\n\nGraph request-id: {id}"));
-    }
+    // The error's own text carries Graph's request-id and client-request-id.
+    let detail = format!("{}: {err}", capitalise_first(doing));
     let mut d = Diagnostic::error(summary, detail);
     if let GraphError::Api { message, .. } = err {
         if let Some(f) = fields.iter().find(|f| names_property(message, f.graph)) {

@@ -8,4 +8,5 @@ pub mod fields;
 pub mod model;
 pub mod platform;
 pub mod profile;
+pub mod provider_config;
 pub mod trusted_certificate;
