@@ -101,6 +101,13 @@ impl CallOptions {
     }
 }
 
+/// Checks a configured root URL (`graph_endpoint`, `authority_host`) the way
+/// [`GraphClient::new`] will, so configuration mistakes can be reported at
+/// validation time, on the attribute.
+pub fn check_root_url(setting: &str, value: &str) -> Result<(), GraphError> {
+    endpoint::parse_root(setting, value).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,11 +124,4 @@ mod tests {
         // An unbounded budget does not overflow.
         assert!(CallOptions::within(Duration::MAX).deadline > Instant::now());
     }
-}
-
-/// Checks a configured root URL (`graph_endpoint`, `authority_host`) the way
-/// [`GraphClient::new`] will, so configuration mistakes can be reported at
-/// validation time, on the attribute.
-pub fn check_root_url(setting: &str, value: &str) -> Result<(), GraphError> {
-    endpoint::parse_root(setting, value).map(|_| ())
 }

@@ -108,10 +108,13 @@ struct Resolved {
     source: String,
 }
 
+/// Reads an environment variable; tests substitute a map.
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub struct IntuneProvider {
     schema: Schema,
     /// Reads an environment variable; tests substitute a map.
-    env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: EnvLookup,
 }
 
 impl Default for IntuneProvider {
