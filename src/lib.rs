@@ -8,4 +8,5 @@
 
 pub mod protocol;
 pub mod resources;
+pub mod simulator;
 pub mod value;
