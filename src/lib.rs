@@ -9,4 +9,5 @@
 pub mod graph;
 pub mod protocol;
 pub mod resources;
+pub mod simulator;
 pub mod value;
