@@ -11,4 +11,5 @@ pub mod graph;
 pub mod logging;
 pub mod protocol;
 pub mod resources;
+pub mod simulator;
 pub mod value;

@@ -550,4 +550,126 @@ mod tests {
             .await;
         assert!(matches!(outcome, Err(GraphError::Cancelled)), "{outcome:?}");
     }
+
+    /// A tiny stand-in server for the cases the simulator cannot produce: a
+    /// token Graph rejects while it is still fresh, and a next link to
+    /// another host.
+    mod fake {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU32, Ordering};
+
+        use axum::Router;
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::{get, post};
+        use serde_json::{Value, json};
+
+        #[derive(Default)]
+        pub struct Counts {
+            pub tokens: AtomicU32,
+            pub graph: AtomicU32,
+        }
+
+        /// Serves `/{tenant}/oauth2/v2.0/token` (tokens `tok-1`, `tok-2`, …)
+        /// and `GET /beta/x`, which rejects the tokens in `rejected`.
+        pub async fn serve(rejected: &'static [&'static str]) -> (String, Arc<Counts>) {
+            let counts = Arc::new(Counts::default());
+            let token_counts = counts.clone();
+            let graph_counts = counts.clone();
+            let app = Router::new()
+                .route(
+                    "/{tenant}/oauth2/v2.0/token",
+                    post(move || {
+                        let counts = token_counts.clone();
+                        async move {
+                            let n = counts.tokens.fetch_add(1, Ordering::SeqCst) + 1;
+                            axum::Json(json!({
+                                "token_type": "Bearer",
+                                "expires_in": 3600,
+                                "access_token": format!("tok-{n}"),
+                            }))
+                        }
+                    }),
+                )
+                .route(
+                    "/beta/x",
+                    get(move |headers: HeaderMap| {
+                        let counts = graph_counts.clone();
+                        async move {
+                            counts.graph.fetch_add(1, Ordering::SeqCst);
+                            let auth = headers
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_string();
+                            if rejected.iter().any(|t| auth == format!("Bearer {t}")) {
+                                let body = json!({"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed"}});
+                                return (StatusCode::UNAUTHORIZED, axum::Json(body));
+                            }
+                            (StatusCode::OK, axum::Json(json!({"ok": true})))
+                        }
+                    }),
+                )
+                .route(
+                    "/beta/pages",
+                    get(|| async {
+                        axum::Json::<Value>(json!({
+                            "value": [1],
+                            "@odata.nextLink": "http://127.0.0.2:9/beta/pages?$skiptoken=a",
+                        }))
+                    }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            (base, counts)
+        }
+    }
+
+    fn config_at(base: &str) -> GraphConfig {
+        GraphConfig {
+            graph_endpoint: base.into(),
+            authority_host: base.into(),
+            ..config()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401_gets_one_new_token_and_one_retry() {
+        use std::sync::atomic::Ordering;
+        let (base, counts) = fake::serve(&["tok-1"]).await;
+        let client = GraphClient::new(config_at(&base)).unwrap();
+        let opts = CallOptions::within(Duration::from_secs(10));
+        let body = client
+            .get("/x", &opts)
+            .await
+            .expect("second token accepted");
+        assert_eq!(body["ok"], true);
+        assert_eq!(counts.tokens.load(Ordering::SeqCst), 2);
+        assert_eq!(counts.graph.load(Ordering::SeqCst), 2);
+
+        // A token that keeps being refused is not refreshed in a loop.
+        let (base, counts) = fake::serve(&["tok-1", "tok-2", "tok-3"]).await;
+        let client = GraphClient::new(config_at(&base)).unwrap();
+        let error = client.get("/x", &opts).await.expect_err("always 401");
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(counts.tokens.load(Ordering::SeqCst), 2);
+        assert_eq!(counts.graph.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn next_link_to_another_host_is_refused() {
+        let (base, _) = fake::serve(&[]).await;
+        let client = GraphClient::new(config_at(&base)).unwrap();
+        let error = client
+            .list("/pages", &CallOptions::within(Duration::from_secs(10)))
+            .await
+            .expect_err("foreign next link");
+        assert!(
+            matches!(error, GraphError::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("127.0.0.2"), "{error}");
+    }
 }

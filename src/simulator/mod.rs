@@ -1,0 +1,453 @@
+//! A local stand-in for Microsoft Graph beta (Intune certificate profiles
+//! under `/beta/deviceManagement/deviceConfigurations`) and Entra ID's
+//! client-credentials token endpoint: the provider's test double and the demo
+//! backend.
+//!
+//! It judges requests only by the Graph schema data
+//! (`tests/fixtures/graph-schema.json`, embedded) and shares no code with the
+//! provider's Graph client or resources, so a client bug cannot hide in the
+//! fake. It is strict on purpose: whatever Graph would reject, it rejects,
+//! with a Graph-shaped error that names the property and the problem.
+//!
+//! # Endpoints
+//!
+//! * `POST /{tenant}/oauth2/v2.0/token` — form `grant_type=client_credentials`,
+//!   `client_id`, `client_secret`, `scope` (`https://graph.microsoft.com/.default`,
+//!   `{base_url}/.default` or Graph's app id + `/.default`). Errors carry
+//!   Entra's shape and AADSTS codes (90002 unknown tenant, 700016 unknown
+//!   client, 7000215 bad secret, 7000218 no secret, 1002012 bad scope,
+//!   500011 unknown resource, 70003 unsupported grant, 900144 missing field).
+//!   Client assertions (certificate credentials) are refused with 700027.
+//! * `/beta/deviceManagement/deviceConfigurations` — `GET` (paged by
+//!   [`SimConfig::page_size`]; `$filter`, `$top`, `$select`,
+//!   `$expand=assignments`, `$skiptoken` from `@odata.nextLink`), `POST`.
+//! * `.../deviceConfigurations/{id}` or `('{id}')` — `GET` (`$select`,
+//!   `$expand=assignments`), `PATCH` (204), `DELETE` (204).
+//! * `.../{id}/assign` — `POST {"assignments":[...]}` replaces the set, 200.
+//! * `.../{id}/assignments` (paged) and `.../{id}/assignments/{assignmentId}` — `GET`.
+//! * `.../{id}/microsoft.graph.{type}` — `GET` through a type cast (404 when
+//!   the object is not of that type).
+//! * `.../{id}/microsoft.graph.{type}/rootCertificate` — `GET` the linked root;
+//!   `.../rootCertificate/$ref` — `GET`, `PUT {"@odata.id": url}` (204),
+//!   `DELETE` (204).
+//! * `/v1.0/...` — 400 after the token check (the profile types are beta-only).
+//! * Admin (no auth, not recorded, no faults): `GET /_simulator/objects`
+//!   (JSON array as `GET` returns them), `GET /_simulator/requests` (array of
+//!   [`RecordedRequest`]), `POST /_simulator/faults` with
+//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"tokenError",
+//!   "count":N, "retryAfterSecs":S?, "status":503?, "method":"GET"?}` (204),
+//!   `POST /_simulator/reset` (204; clears objects, faults, requests and the
+//!   write count; issued tokens stay valid).
+//!
+//! Every response carries `request-id`, `client-request-id` (echoed or new)
+//! and `Date`. Graph errors are `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
+//!
+//! # Validation (POST and PATCH)
+//!
+//! * POST needs `@odata.type` (with or without `#`) naming a concrete type of
+//!   this collection (the Windows 10X types live in `resourceAccessProfiles`
+//!   and are refused). PATCH may omit it; if sent it must be the object's type.
+//! * Unknown properties, read-only ones (`id`, `createdDateTime`,
+//!   `lastModifiedDateTime`, `version`, `supportsScopeTags`), navigation
+//!   properties written inline and annotations other than `@odata.type` and
+//!   `rootCertificate@odata.bind` (even `@odata.context`) are rejected.
+//! * Values must have the Edm type's JSON form: strings; integers within
+//!   Int32; booleans; padded standard base64 (re-encoded canonically);
+//!   RFC 3339 date-times; `8-4-4-4-12` GUIDs; enum member names
+//!   (case-sensitive); flags enums as comma-separated names (spaces after
+//!   commas allowed, no empty or repeated parts), stored in declaration order
+//!   with a zero member (`none`) dropped when other members are set.
+//!   Collections must be arrays (never `null`); `null` elements only where the
+//!   element type is nullable. Complex values are checked recursively; their
+//!   optional `@odata.type` may name a derived type; omitted members read back
+//!   as null/`[]`/`false`, or the enum's zero member for a non-nullable enum.
+//! * POST requires every non-nullable, single-valued primitive or enum
+//!   property except Booleans and the read-only ones. Range rules live in
+//!   `validate::RULES` (`renewalThresholdPercentage` 1–99,
+//!   `certificateValidityPeriodValue` ≥ 1, `trustedRootCertificate` non-empty).
+//! * The server sets `id` (lower-case v4 GUID), `createdDateTime` and
+//!   `lastModifiedDateTime` (UTC, seven fractional digits), `version` 1,
+//!   `supportsScopeTags` true, `roleScopeTagIds` `["0"]` when omitted (an
+//!   explicit `[]` is kept); every other omitted property is null or `[]`.
+//! * A PATCH that changes nothing (empty body, `{}`, or only current values;
+//!   flags compared as sets; a bind to the current root) is 400
+//!   "Invalid patch, at least 1 property must be changed". A PATCH that
+//!   changes something answers 204 and bumps `version` and
+//!   `lastModifiedDateTime`. Complex values are replaced, not merged.
+//!
+//! # Choices where Graph's behaviour is unknown
+//!
+//! * `rootCertificate@odata.bind` (POST or PATCH) and `PUT .../$ref` accept an
+//!   absolute URL to any host or a relative one, with an optional `/beta`,
+//!   ending in `deviceManagement/deviceConfigurations('{id}')` or `/{id}`.
+//!   The target must exist and be exactly the navigation's target type (400
+//!   naming both types otherwise). `PUT`/`DELETE $ref` bump `version` too.
+//! * `$expand=rootCertificate` answers 400; read the link through the cast path.
+//! * Deleting a root that a profile links to is allowed; the link dangles and
+//!   reads as 404.
+//! * `assign` bumps neither `version` nor `lastModifiedDateTime`. Assignment
+//!   ids are `{profileId}_{groupId}` (group and exclusion targets),
+//!   `{profileId}_{collectionId}`, or Intune's fixed ids for all devices
+//!   (`adadadad-…`) and all licensed users (`acacacac-…`). `intent` defaults to
+//!   `apply`; `id`, `source`, `sourceId` are read-only. A target may appear
+//!   once; a filter id needs type `include`/`exclude` and vice versa;
+//!   exclusion targets take no filter; the legacy
+//!   `deviceConfigurationGroupAssignments` parameter is refused.
+//!   `POST .../assignments` (per-assignment create) is not served (405).
+//! * `$filter` supports only `isof('microsoft.graph.T')` (T or derived) and
+//!   `displayName eq '...'` terms joined by `or`; anything else is 400. Other
+//!   `$` options not listed above are 400; non-`$` parameters are ignored.
+//!   `$top` limits the whole result; pages still follow `page_size`. `$select`
+//!   on lists accepts `deviceConfiguration`'s properties only.
+//! * Ids and segment names match case-insensitively; type names in casts do not.
+//! * Request bodies must be `Content-Type: application/json` (415 otherwise).
+//!
+//! # Faults
+//!
+//! [`Simulator::inject`] arms a [`Fault`] for the next `count` matching
+//! requests ([`Simulator::inject_on`] restricts it to one HTTP method). Graph
+//! faults (throttle, server error, drop) apply after the bearer check and
+//! before the handler, in the order they were armed; `TokenError` applies to
+//! the token endpoint only. A dropped request is recorded with status 0. With
+//! [`SimConfig::enforce_write_limit`], the 101st write within 20 s answers 429
+//! with `Retry-After`.
+
+mod admin;
+mod auth;
+mod clock;
+mod conn;
+mod errors;
+mod faults;
+mod odata;
+mod ops;
+mod routes;
+mod schema;
+mod store;
+mod validate;
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use faults::Fault;
+
+/// How a simulator instance behaves. `Default` gives the tenant
+/// `00000000-0000-0000-0000-0000000000aa`, client
+/// `00000000-0000-0000-0000-0000000000bb`, secret `simulator-secret`, pages
+/// of 100, one-hour tokens, any free port and no write limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Items per page of collection GETs (tests use small ones, e.g. 2).
+    pub page_size: usize,
+    /// `expires_in` of issued tokens; requests with an older token get 401.
+    pub token_lifetime: Duration,
+    /// 0 = any free port. The simulator always binds 127.0.0.1.
+    pub port: u16,
+    /// Enforce Intune's 100 writes per 20 s (429 with `Retry-After` beyond).
+    pub enforce_write_limit: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            tenant_id: "00000000-0000-0000-0000-0000000000aa".into(),
+            client_id: "00000000-0000-0000-0000-0000000000bb".into(),
+            client_secret: "simulator-secret".into(),
+            page_size: 100,
+            token_lifetime: Duration::from_secs(3600),
+            port: 0,
+            enforce_write_limit: false,
+        }
+    }
+}
+
+/// One request as the simulator saw it (admin requests excluded).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// The raw (still percent-encoded) query string.
+    pub query: Option<String>,
+    /// The status answered; 0 when the connection was dropped by a fault.
+    pub status: u16,
+    /// JSON bodies parsed; other bodies as a JSON string; token requests as
+    /// an object of their form fields with `client_secret` and
+    /// `client_assertion` replaced by `[REDACTED]`.
+    pub body: Option<Value>,
+    pub client_request_id: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RecordedRequest {
+    /// The decoded value of query parameter `name` (e.g. `"$filter"`).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        odata::query_pairs(self.query.as_deref())
+            .ok()?
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Whether this is a Graph write (POST/PATCH/PUT/DELETE outside the
+    /// token endpoint).
+    pub fn is_graph_write(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
+            && !self.path.ends_with("/oauth2/v2.0/token")
+    }
+}
+
+/// State shared by the server thread and the [`Simulator`] handle.
+struct Shared {
+    config: SimConfig,
+    base_url: String,
+    schema: &'static schema::Schema,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    /// The state; a panic while it was held (a bug) does not wedge the rest.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    store: store::Store,
+    tokens: auth::Tokens,
+    faults: faults::FaultQueue,
+    requests: Vec<RecordedRequest>,
+    /// Graph writes that reached validation.
+    writes: usize,
+    /// Times of recent writes, for the optional write limit.
+    write_window: VecDeque<Instant>,
+}
+
+impl State {
+    fn reset(&mut self) {
+        self.store.clear();
+        self.faults.clear();
+        self.requests.clear();
+        self.writes = 0;
+        self.write_window.clear();
+    }
+}
+
+/// A running simulator. Dropping it stops the server and its thread.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts on its own thread with its own tokio runtime, so sync tests
+    /// (that run terraform as a child process) and async tests can both use
+    /// it. Returns once the socket is listening.
+    pub fn spawn(config: SimConfig) -> io::Result<Simulator> {
+        let schema = schema::Schema::embedded().map_err(io::Error::other)?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let shared = Arc::new(Shared {
+            config,
+            base_url: format!("http://127.0.0.1:{port}"),
+            schema,
+            state: Mutex::new(State::default()),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let mut stop_grace = stop.clone();
+        let app = routes::router(shared.clone())
+            .into_make_service_with_connect_info::<conn::Connection>();
+        let thread = std::thread::Builder::new()
+            .name("intune-graph-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            tracing::error!(%error, "simulator could not adopt its socket");
+                            return;
+                        }
+                    };
+                    let server = axum::serve(conn::SimListener::new(listener), app)
+                        .with_graceful_shutdown(async move {
+                            let _ = stop.wait_for(|stopped| *stopped).await;
+                        });
+                    // Open keep-alive connections may hold graceful shutdown
+                    // back; give them a moment, then stop regardless.
+                    let deadline = async move {
+                        let _ = stop_grace.wait_for(|stopped| *stopped).await;
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    };
+                    tokio::select! {
+                        result = server => {
+                            if let Err(error) = result {
+                                tracing::error!(%error, "simulator server failed");
+                            }
+                        }
+                        () = deadline => {}
+                    }
+                });
+            })?;
+        Ok(Simulator {
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: both the `graph_endpoint` and the
+    /// `authority_host` to configure.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// Arms `fault` for the next matching requests of any method.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault, None);
+    }
+
+    /// Arms `fault` only for requests with HTTP `method` (e.g. `"GET"`).
+    pub fn inject_on(&self, method: &str, fault: Fault) {
+        self.shared.lock().faults.push(fault, Some(method));
+    }
+
+    /// Every request so far (admin requests excluded), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// Graph POST/PATCH/PUT/DELETE requests that passed the token check and
+    /// faults, i.e. reached validation (rejected ones included). Use it to
+    /// assert that an invalid configuration made no write.
+    pub fn write_count(&self) -> usize {
+        self.shared.lock().writes
+    }
+
+    /// Current device configurations as a list GET returns them, oldest first.
+    pub fn objects(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state
+            .store
+            .list()
+            .iter()
+            .map(|o| o.representation())
+            .collect()
+    }
+
+    /// One device configuration as a list GET returns it.
+    pub fn object(&self, id: &str) -> Option<Value> {
+        self.shared.lock().store.get(id).map(|o| o.representation())
+    }
+
+    /// The assignments of `id` as `GET .../assignments` returns them.
+    pub fn assignments(&self, id: &str) -> Option<Vec<Value>> {
+        self.shared
+            .lock()
+            .store
+            .get(id)
+            .map(|o| o.assignments.clone())
+    }
+
+    /// The id `id`'s `rootCertificate` points at, if any (may dangle).
+    pub fn root_link(&self, id: &str) -> Option<String> {
+        self.shared
+            .lock()
+            .store
+            .get(id)
+            .and_then(|o| o.root.clone())
+    }
+
+    /// Creates an object as an admin would in the portal: validated like a
+    /// POST (bind included) but not recorded, counted or subject to faults.
+    /// Returns the new id, or Graph's error message.
+    pub fn insert_object(&self, body: Value) -> Result<String, String> {
+        let Value::Object(body) = body else {
+            return Err(validate::ValidationError::NotAnObject.to_string());
+        };
+        let mut state = self.shared.lock();
+        ops::create(
+            self.shared.schema,
+            &mut state.store,
+            &body,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Changes an object as an admin would: validated like a PATCH (a no-op
+    /// patch is an error); bumps `version`.
+    pub fn patch_object(&self, id: &str, patch: Value) -> Result<(), String> {
+        let Value::Object(patch) = patch else {
+            return Err(validate::ValidationError::NotAnObject.to_string());
+        };
+        let mut state = self.shared.lock();
+        ops::update(
+            self.shared.schema,
+            &mut state.store,
+            id,
+            &patch,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Deletes an object as an admin would; `false` if it did not exist.
+    pub fn delete_object(&self, id: &str) -> bool {
+        self.shared.lock().store.delete(id)
+    }
+
+    /// Replaces an object's assignments as an admin would. `assignments` is
+    /// the array `assign` takes (`[{"target":{...}}, ...]`).
+    pub fn set_assignments(&self, id: &str, assignments: Value) -> Result<(), String> {
+        let mut state = self.shared.lock();
+        ops::assign(self.shared.schema, &mut state.store, id, &assignments)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Clears objects, faults, recorded requests and the write count (as
+    /// `POST /_simulator/reset`); issued tokens stay valid.
+    pub fn reset(&self) {
+        self.shared.lock().reset();
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
