@@ -3,6 +3,7 @@
 //! profile resource (`profile.rs`) does the work.
 
 pub mod certificate;
+pub mod docs;
 mod errors;
 pub mod fields;
 pub mod model;
@@ -10,3 +11,16 @@ pub mod platform;
 pub mod profile;
 pub mod provider_config;
 pub mod trusted_certificate;
+
+use std::sync::Arc;
+
+use crate::framework::Provider;
+use provider_config::IntuneProvider;
+
+/// The provider with every resource and data source registered: what the
+/// binary serves and what the docs are generated from.
+pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
+    Provider::new(definition).with_resource(Arc::new(profile::ProfileResource::new(
+        &trusted_certificate::SPEC,
+    )))
+}

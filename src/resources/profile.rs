@@ -28,6 +28,8 @@ pub const COLLECTION: &str = "/deviceManagement/deviceConfigurations";
 pub struct ProfileKindSpec {
     pub kind: ProfileKind,
     pub description: &'static str,
+    /// Behaviour notes for the documentation page (Markdown).
+    pub notes: &'static str,
     pub fields: &'static [Field],
 }
 
@@ -195,6 +197,10 @@ impl ProfileResource {
 
     pub fn kind(&self) -> ProfileKind {
         self.spec.kind
+    }
+
+    pub fn spec(&self) -> &'static ProfileKindSpec {
+        self.spec
     }
 
     fn certificate_field(&self) -> Option<&'static Field> {

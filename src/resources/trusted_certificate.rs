@@ -11,8 +11,21 @@ pub static SPEC: ProfileKindSpec = ProfileKindSpec {
     kind: ProfileKind::TrustedCertificate,
     description: "Deploys a trusted root or intermediate CA certificate to devices. SCEP and PKCS \
         certificate profiles of the same platform depend on devices trusting this root.",
+    notes: NOTES,
     fields: FIELDS,
 };
+
+const NOTES: &str = "\
+The certificate is checked at plan time: it must parse as one X.509 certificate (a PEM bundle with \
+several certificates, or one holding a private key, is refused). `thumbprint`, `subject`, `issuer` \
+and `not_after` are derived from it at plan time, so they are known before apply. Terraform shows \
+no change when only the encoding changes (PEM text, base64 of DER or of PEM): the provider compares \
+the certificates, not the text, and keeps the configured form in state.
+
+Attributes that exist only on some platforms' Graph types (`destination_store` on `windows`, \
+`deployment_channel` on `macos`) are refused on the others, at plan time. Changing `platform` \
+replaces the profile; every other change is one in-place update (one Graph `PATCH` carrying only \
+the changed properties).";
 
 static FIELDS: &[Field] = &[
     Field::new(

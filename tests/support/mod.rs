@@ -56,9 +56,18 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 fn version_of(path: &Path) -> String {
-    let out = Command::new(path).arg("version").env("CHECKPOINT_DISABLE", "1").output().expect("run terraform version");
+    let out = Command::new(path)
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("run terraform version");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().next().unwrap_or_default().trim_start_matches("Terraform v").trim().to_string()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("Terraform v")
+        .trim()
+        .to_string()
 }
 
 /// The result of one terraform command.
@@ -88,7 +97,11 @@ impl Run {
 
     pub fn expect_output(&self, needle: &str) -> &Self {
         if !self.output().contains(needle) {
-            panic!("`{}` output lacks {needle:?}\n--- output ---\n{}", self.command, self.output());
+            panic!(
+                "`{}` output lacks {needle:?}\n--- output ---\n{}",
+                self.command,
+                self.output()
+            );
         }
         self
     }
@@ -109,19 +122,33 @@ impl Workspace {
 
     pub fn with_simulator(tf: &Terraform, config: SimConfig) -> Workspace {
         let sim = Simulator::spawn(config).expect("start the Graph simulator");
-        let dir = tempfile::Builder::new().prefix("intune-e2e-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("intune-e2e-")
+            .tempdir()
+            .expect("temp dir");
         let mirror = dir.path().join("mirror");
-        let plugin_dir = mirror.join(format!("registry.terraform.io/{SOURCE}/{VERSION}/linux_amd64"));
+        let plugin_dir = mirror.join(format!(
+            "registry.terraform.io/{SOURCE}/{VERSION}/linux_amd64"
+        ));
         std::fs::create_dir_all(&plugin_dir).unwrap();
         let binary = env!("CARGO_BIN_EXE_terraform-provider-intune");
-        std::fs::copy(binary, plugin_dir.join(format!("terraform-provider-intune_v{VERSION}"))).unwrap();
+        std::fs::copy(
+            binary,
+            plugin_dir.join(format!("terraform-provider-intune_v{VERSION}")),
+        )
+        .unwrap();
         let cli_config = format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path    = {mirror:?}\n    include = [\"registry.terraform.io/{SOURCE}\"]\n  }}\n}}\n",
             mirror = mirror.display().to_string()
         );
         std::fs::write(dir.path().join("terraform.rc"), cli_config).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
-        Workspace { sim, dir, tf: tf.clone(), extra_env: Vec::new() }
+        Workspace {
+            sim,
+            dir,
+            tf: tf.clone(),
+            extra_env: Vec::new(),
+        }
     }
 
     /// The directory terraform runs in.
@@ -229,7 +256,9 @@ pub fn provider_tf() -> String {
 
 /// Path of a file in the repository's `examples/`.
 pub fn example(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(path)
 }
 
 /// Copies a directory tree (examples) into the working directory.
