@@ -130,7 +130,10 @@ async fn entry(
     let is_token = token_tenant(&path).is_some();
     let reply = api(&shared, &parts, &bytes, now);
     let status = reply.status();
-    tracing::info!(target: "intune_graph_sim", "{} {} {}", parts.method, path, status);
+    match status {
+        0 => tracing::info!(target: "intune_graph_sim", "{} {} dropped", parts.method, path),
+        _ => tracing::info!(target: "intune_graph_sim", "{} {} {}", parts.method, path, status),
+    }
     shared.lock().requests.push(RecordedRequest {
         method: parts.method.to_string(),
         path,
