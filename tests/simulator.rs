@@ -1063,6 +1063,22 @@ async fn headers_versions_and_unknown_paths() {
         StatusCode::BAD_REQUEST,
         "the profile types do not exist in v1.0"
     );
+    let url = format!("{}/v1.0{COLLECTION}", h.sim.base_url());
+    let writes = h.sim.write_count();
+    let response = h
+        .http
+        .post(url)
+        .bearer_auth(&h.token)
+        .json(&trusted_body("iosTrustedRootCertificate"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.sim.write_count(),
+        writes + 1,
+        "a v1.0 write still counts as a write attempt"
+    );
 }
 
 #[tokio::test]
