@@ -451,3 +451,73 @@ impl std::fmt::Debug for Simulator {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(method: &str, path: &str, query: Option<&str>) -> RecordedRequest {
+        RecordedRequest {
+            method: method.into(),
+            path: path.into(),
+            query: query.map(str::to_owned),
+            status: 200,
+            body: None,
+            client_request_id: None,
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn recorded_request_helpers() {
+        let request = recorded(
+            "GET",
+            "/beta/x",
+            Some("%24filter=isof(%27microsoft.graph.t%27)&%24top=2"),
+        );
+        assert_eq!(
+            request.query_param("$filter").as_deref(),
+            Some("isof('microsoft.graph.t')")
+        );
+        assert_eq!(request.query_param("$top").as_deref(), Some("2"));
+        assert_eq!(request.query_param("$select"), None);
+        let cases = [
+            ("GET", "/beta/x", false),
+            ("POST", "/beta/x", true),
+            ("DELETE", "/beta/x", true),
+            ("POST", "/t/oauth2/v2.0/token", false),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(
+                recorded(method, path, None).is_graph_write(),
+                expected,
+                "{method} {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn simulator_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Simulator>();
+    }
+
+    #[test]
+    fn spawn_and_drop_release_the_port() {
+        let simulator = Simulator::spawn(SimConfig::default()).expect("spawned");
+        let url = simulator.base_url();
+        let port: u16 = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        assert!(url.starts_with("http://127.0.0.1:") && port != 0, "{url}");
+        drop(simulator);
+        let again = Simulator::spawn(SimConfig {
+            port,
+            ..SimConfig::default()
+        })
+        .expect("port is free again");
+        assert_eq!(again.base_url(), url);
+    }
+}

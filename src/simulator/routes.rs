@@ -130,7 +130,10 @@ async fn entry(
     let is_token = token_tenant(&path).is_some();
     let reply = api(&shared, &parts, &bytes, now);
     let status = reply.status();
-    tracing::info!(target: "intune_graph_sim", "{} {} {}", parts.method, path, status);
+    match status {
+        0 => tracing::info!(target: "intune_graph_sim", "{} {} dropped", parts.method, path),
+        _ => tracing::info!(target: "intune_graph_sim", "{} {} {}", parts.method, path, status),
+    }
     shared.lock().requests.push(RecordedRequest {
         method: parts.method.to_string(),
         path,
@@ -158,9 +161,12 @@ fn api(shared: &Shared, parts: &Parts, bytes: &Bytes, now: OffsetDateTime) -> Re
     match segments.split_first() {
         Some((&"beta", rest)) => graph(shared, parts, rest, bytes, now),
         Some((&"v1.0", _)) => {
-            let state = shared.lock();
+            let mut state = shared.lock();
             if let Err(e) = state.tokens.check_bearer(header_text(&parts.headers, "authorization")) {
                 return e.into();
+            }
+            if is_write(&parts.method) {
+                state.writes += 1;
             }
             GraphError::bad_request(
                 "The certificate profile types exist only in Graph beta; the simulator serves /beta. (v1.0 has no trusted-root, SCEP, PKCS or imported-PFX types.)",
@@ -356,8 +362,7 @@ fn graph(
         Some(Action::Drop) => return Reply::Drop,
         None => {}
     }
-    let is_write = [Method::POST, Method::PATCH, Method::PUT, Method::DELETE].contains(method);
-    if is_write {
+    if is_write(method) {
         if shared.config.enforce_write_limit {
             if let Some(wait) = write_limit_wait(&mut state) {
                 return GraphError::throttled(Some(wait)).into();
@@ -378,6 +383,10 @@ fn graph(
         Ok(reply) => reply,
         Err(error) => error.into(),
     }
+}
+
+fn is_write(method: &Method) -> bool {
+    [Method::POST, Method::PATCH, Method::PUT, Method::DELETE].contains(method)
 }
 
 /// Seconds to wait when this write would exceed Intune's limit; records the
