@@ -15,3 +15,12 @@ pub mod tfplugin5 {
 pub mod goplugin {
     tonic::include_proto!("plugin");
 }
+
+mod error;
+pub mod handshake;
+mod plugin_services;
+mod serve;
+pub mod tls;
+
+pub use error::ProtocolError;
+pub use serve::{ServeOptions, serve};
