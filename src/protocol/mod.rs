@@ -17,6 +17,13 @@ pub mod goplugin {
 }
 
 mod convert;
+mod error;
+pub mod handshake;
+mod plugin_services;
+mod serve;
 mod service;
+pub mod tls;
 
+pub use error::ProtocolError;
+pub use serve::{ServeOptions, serve};
 pub use service::ProviderService;
