@@ -8,7 +8,6 @@ use intune::framework::Resource;
 use intune::resources::docs::{ResourcePage, resource_page};
 use intune::resources::profile::ProfileResource;
 use intune::resources::provider_config::IntuneProvider;
-use intune::resources::trusted_certificate;
 
 fn check(path: &str, expected: &str) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -30,7 +29,7 @@ fn read(path: &str) -> String {
 #[test]
 fn resource_pages_match_the_served_schema() {
     let provider = intune::resources::provider(IntuneProvider::default());
-    for spec in [&trusted_certificate::SPEC] {
+    for spec in intune::resources::PROFILE_KINDS {
         let resource = ProfileResource::new(spec);
         let type_name = resource.type_name().to_string();
         let schema = provider.resource_schema(&type_name).expect("registered");

@@ -355,7 +355,11 @@ fn import_errors(tf: &Terraform) {
     ])
     .expect_code(1)
     .expect_output("non-existent");
-    ws.tf(&["state", "list"]).expect_code(0);
+    assert_eq!(ws.sim.write_count(), 0, "a failed import writes nothing");
+    assert!(
+        !ws.work().join("terraform.tfstate").exists()
+            || ws.tf(&["state", "list"]).stdout.trim().is_empty()
+    );
 }
 
 #[test]

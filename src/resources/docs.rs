@@ -86,7 +86,8 @@ fn first_line(s: &str) -> &str {
 
 fn write_schema(out: &mut String, block: &Block) {
     let _ = writeln!(out, "## Schema\n");
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    type Pick = fn(&Attribute) -> bool;
+    let groups: [(&str, Pick); 3] = [
         ("Required", |a| a.mode == Mode::Required),
         ("Optional", |a| {
             matches!(a.mode, Mode::Optional | Mode::OptionalComputed)

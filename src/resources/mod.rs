@@ -17,10 +17,15 @@ use std::sync::Arc;
 use crate::framework::Provider;
 use provider_config::IntuneProvider;
 
+/// Every certificate-profile kind the provider serves, one resource each.
+pub static PROFILE_KINDS: &[&profile::ProfileKindSpec] = &[&trusted_certificate::SPEC];
+
 /// The provider with every resource and data source registered: what the
 /// binary serves and what the docs are generated from.
 pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
-    Provider::new(definition).with_resource(Arc::new(profile::ProfileResource::new(
-        &trusted_certificate::SPEC,
-    )))
+    PROFILE_KINDS
+        .iter()
+        .fold(Provider::new(definition), |p, spec| {
+            p.with_resource(Arc::new(profile::ProfileResource::new(spec)))
+        })
 }

@@ -909,12 +909,9 @@ fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
         }
         block = block.attribute(attr);
     }
-    let nb = NestedBlock::new(field.name, nesting, block);
-    if nesting == Nesting::Single {
-        nb.max_items(1)
-    } else {
-        nb
-    }
+    // A single block may appear once by its nesting mode; terraform requires
+    // its min and max items to be 0 (optional) or 1 (required).
+    NestedBlock::new(field.name, nesting, block)
 }
 
 /// Platforms of `kind` whose Graph type has the field's property.

@@ -95,8 +95,11 @@ impl Run {
         self
     }
 
+    /// Panics unless the output contains `needle`. Terraform wraps
+    /// diagnostics to its terminal width, so whitespace runs compare equal.
     pub fn expect_output(&self, needle: &str) -> &Self {
-        if !self.output().contains(needle) {
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !squash(&self.output()).contains(&squash(needle)) {
             panic!(
                 "`{}` output lacks {needle:?}\n--- output ---\n{}",
                 self.command,
@@ -178,10 +181,15 @@ impl Workspace {
     /// Runs terraform with the simulator's credentials and endpoints in the
     /// environment, as a pipeline exports them.
     pub fn tf(&self, args: &[&str]) -> Run {
+        self.tf_in(&self.work(), args)
+    }
+
+    /// Runs terraform in `dir` (a subdirectory of the working directory).
+    pub fn tf_in(&self, dir: &Path, args: &[&str]) -> Run {
         let sim = self.sim.config();
         let mut cmd = Command::new(&self.tf.path);
         cmd.args(args)
-            .current_dir(self.work())
+            .current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
