@@ -1,0 +1,227 @@
+//! The framework engine, the profile resource and the Graph client working
+//! together in-process against the simulator: the paths the e2e tests
+//! cannot steer (throttling mid-apply, Graph's replication delay, a profile
+//! deleted between plan and refresh, Stop during a wait).
+
+use std::time::{Duration, Instant};
+
+use intune::framework::Provider;
+use intune::resources::provider_config::IntuneProvider;
+use intune::simulator::{Fault, SimConfig, Simulator};
+use intune::value::Value;
+
+const TYPE: &str = "intune_trusted_certificate";
+
+fn root_pem() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/certs/contoso-root-ca.cer"
+    ))
+    .unwrap()
+}
+
+async fn configured(sim: &Simulator) -> Provider<IntuneProvider> {
+    let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
+    let mut config = provider.provider_schema().block.empty_object();
+    let c = sim.config();
+    for (k, v) in [
+        ("tenant_id", c.tenant_id.clone()),
+        ("client_id", c.client_id.clone()),
+        ("client_secret", c.client_secret.clone()),
+        ("graph_endpoint", sim.base_url()),
+        ("authority_host", sim.base_url()),
+    ] {
+        config.set(k, Value::string(v));
+    }
+    let diags = provider.configure(&config, "1.11.4").await;
+    assert!(diags.is_empty(), "{diags:?}");
+    provider
+}
+
+fn config(provider: &Provider<IntuneProvider>, platform: &str, name: &str) -> Value {
+    let mut v = provider.resource_schema(TYPE).unwrap().block.empty_object();
+    v.set("platform", Value::string(platform));
+    v.set("display_name", Value::string(name));
+    v.set("trusted_root_certificate", Value::string(root_pem()));
+    v
+}
+
+/// Plans and applies `config` over `prior` as terraform would (the
+/// proposed state here is the configuration plus prior computed values).
+async fn apply(
+    provider: &Provider<IntuneProvider>,
+    prior: &Value,
+    config: &Value,
+) -> (Value, intune::framework::Diagnostics) {
+    let mut proposed = config.clone();
+    if let Value::Object(prior_attrs) = prior {
+        for (k, v) in prior_attrs {
+            if config.get(k).is_null() {
+                proposed.set(k, v.clone());
+            }
+        }
+    }
+    let plan = provider
+        .plan_resource_change(TYPE, prior, &proposed, config, &[])
+        .await;
+    assert!(!plan.diagnostics.has_errors(), "{:?}", plan.diagnostics);
+    let applied = provider
+        .apply_resource_change(TYPE, prior, &plan.planned, &plan.private)
+        .await;
+    (applied.state, applied.diagnostics)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttled_create_is_retried_after_retry_after() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    sim.inject_on(
+        "POST",
+        Fault::Throttle {
+            count: 1,
+            retry_after_secs: Some(1),
+        },
+    );
+    let started = Instant::now();
+    let (state, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "ios", "Throttled"),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    let id = state.get("id").as_str().unwrap();
+    assert!(sim.object(id).is_some());
+    let posts = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("deviceConfigurations"))
+        .count();
+    assert_eq!(posts, 2, "one throttled POST, one that succeeded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_reads_back_through_the_replication_delay() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let (created, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "macos", "Before"),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    sim.inject(Fault::ReadAfterWrite404 { count: 1 });
+    let (updated, diags) = apply(&provider, &created, &config(&provider, "macos", "After")).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(updated.get("display_name"), &Value::string("After"));
+    assert_eq!(updated.get("version").as_i64(), Some(2));
+    assert_eq!(updated.get("id"), created.get("id"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_of_a_deleted_profile_removes_it_and_a_failed_refresh_keeps_it() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let (state, _) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "aosp", "Doomed"),
+    )
+    .await;
+    let id = state.get("id").as_str().unwrap().to_string();
+
+    // A server error during refresh is an error, and the state stays.
+    sim.inject(Fault::ServerError {
+        count: 10,
+        status: 500,
+        retry_after_secs: None,
+    });
+    let read = provider.read_resource(TYPE, &state, &[]).await;
+    assert!(read.diagnostics.has_errors());
+    assert_eq!(
+        read.state, state,
+        "a failed read must not look like drift or deletion"
+    );
+
+    sim.reset();
+    let provider = configured(&sim).await;
+    let read = provider.read_resource(TYPE, &state, &[]).await;
+    assert!(read.state.is_null(), "reset simulator no longer has {id}");
+    assert!(!read.diagnostics.has_errors(), "{:?}", read.diagnostics);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_ends_a_long_throttling_wait() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = std::sync::Arc::new(configured(&sim).await);
+    sim.inject_on(
+        "POST",
+        Fault::Throttle {
+            count: 1,
+            retry_after_secs: Some(30),
+        },
+    );
+    let stopper = provider.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.stop();
+    });
+    let started = Instant::now();
+    let (state, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "ios", "Stopped"),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "Stop did not end the wait"
+    );
+    assert!(diags.has_errors());
+    assert!(state.is_null(), "nothing was created");
+    assert!(sim.objects().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graph_refusal_is_reported_with_what_and_the_request_id() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    sim.inject_on(
+        "POST",
+        Fault::ServerError {
+            count: 1,
+            status: 400,
+            retry_after_secs: None,
+        },
+    );
+    let (state, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "ios", "Refused"),
+    )
+    .await;
+    assert!(state.is_null(), "nothing was created, so nothing is saved");
+    let d = diags.iter().next().expect("an error diagnostic");
+    assert_eq!(d.summary, "Failed to create trusted certificate profile");
+    assert!(
+        d.detail
+            .starts_with("Creating iosTrustedRootCertificate \"Refused\""),
+        "{}",
+        d.detail
+    );
+    assert!(d.detail.contains("HTTP 400"), "{}", d.detail);
+    let request_id = sim
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(request_id.status, 400);
+    assert!(d.detail.contains("request-id: "), "{}", d.detail);
+    assert!(sim.objects().is_empty(), "a 400 is not retried");
+}
