@@ -431,3 +431,207 @@ fn encode_or_report(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::provider_config::IntuneProvider;
+    use pb::provider_server::Provider as _;
+
+    const TYPE: &str = "intune_trusted_certificate";
+
+    fn service() -> ProviderService<IntuneProvider> {
+        ProviderService::new(Arc::new(crate::resources::provider(
+            IntuneProvider::with_env(|_| None),
+        )))
+    }
+
+    fn dv(msgpack: &[u8]) -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: msgpack.to_vec(),
+            json: Vec::new(),
+        })
+    }
+
+    fn summaries(d: &[pb::Diagnostic]) -> Vec<&str> {
+        d.iter().map(|d| d.summary.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn schema_and_metadata_list_the_resource() {
+        let s = service();
+        let schema = s
+            .get_schema(Request::new(Default::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        let trusted = &schema.resource_schemas[TYPE];
+        let block = trusted.block.as_ref().unwrap();
+        let platform = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "platform")
+            .unwrap();
+        assert!(platform.required && !platform.computed);
+        assert_eq!(platform.r#type, b"\"string\"");
+        let secret = schema
+            .provider
+            .unwrap()
+            .block
+            .unwrap()
+            .attributes
+            .into_iter()
+            .find(|a| a.name == "client_secret")
+            .unwrap();
+        assert!(secret.sensitive);
+        let meta = s
+            .get_metadata(Request::new(Default::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(meta.resources.iter().any(|r| r.type_name == TYPE));
+    }
+
+    #[tokio::test]
+    async fn malformed_values_become_diagnostics() {
+        let s = service();
+        let garbage: [&[u8]; 4] = [
+            b"\x93\x01\x02\x03",
+            b"\xa3ab",
+            b"\x81\xa1x\x01",
+            b"\xdf\xff\xff\xff\xff",
+        ];
+        for bytes in garbage {
+            let resp = s
+                .validate_resource_type_config(Request::new(
+                    pb::validate_resource_type_config::Request {
+                        type_name: TYPE.into(),
+                        config: dv(bytes),
+                        client_capabilities: None,
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                summaries(&resp.diagnostics),
+                ["Invalid value received from Terraform"],
+                "{bytes:?}"
+            );
+            let plan = s
+                .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                    type_name: TYPE.into(),
+                    prior_state: None,
+                    proposed_new_state: dv(bytes),
+                    config: dv(bytes),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(
+                !plan.diagnostics.is_empty() && plan.planned_state.is_none(),
+                "{bytes:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_types_and_unsupported_rpcs() {
+        let s = service();
+        let resp = s
+            .validate_resource_type_config(Request::new(
+                pb::validate_resource_type_config::Request {
+                    type_name: "intune_nonsense".into(),
+                    config: None,
+                    client_capabilities: None,
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(summaries(&resp.diagnostics), ["Unknown resource type"]);
+        let status = s
+            .call_function(Request::new(Default::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unimplemented);
+    }
+
+    #[tokio::test]
+    async fn upgrade_tolerates_added_and_removed_attributes_and_refuses_flatmap() {
+        let s = service();
+        let json = br#"{"id":"abc","platform":"ios","display_name":"Old","removed_long_ago":1,"trusted_root_certificate":"x"}"#;
+        let resp = s
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: TYPE.into(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: json.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+        let schema = crate::resources::provider(IntuneProvider::with_env(|_| None));
+        let ty = schema.resource_schema(TYPE).unwrap().value_type();
+        let state =
+            crate::value::msgpack::decode(&resp.upgraded_state.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(state.get("display_name"), &Value::string("Old"));
+        assert!(state.get("version").is_null());
+
+        let flat = s
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: TYPE.into(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: Vec::new(),
+                    flatmap: [("id".to_string(), "x".to_string())].into(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(summaries(&flat.diagnostics), ["Unsupported state format"]);
+        let newer = s
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: TYPE.into(),
+                version: 7,
+                raw_state: Some(pb::RawState {
+                    json: json.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            summaries(&newer.diagnostics),
+            ["State from a newer provider"]
+        );
+    }
+
+    #[tokio::test]
+    async fn lifecycle_before_configure_is_a_diagnostic_and_keeps_state() {
+        let s = service();
+        let provider = crate::resources::provider(IntuneProvider::with_env(|_| None));
+        let ty = provider.resource_schema(TYPE).unwrap().value_type();
+        let mut state = provider.resource_schema(TYPE).unwrap().block.empty_object();
+        state.set("id", Value::string("abc"));
+        state.set("platform", Value::string("ios"));
+        let bytes = crate::value::msgpack::encode(&state, &ty).unwrap();
+        let resp = s
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: TYPE.into(),
+                current_state: dv(&bytes),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(summaries(&resp.diagnostics), ["Provider not configured"]);
+        assert_eq!(resp.new_state.unwrap().msgpack, bytes);
+    }
+}
