@@ -407,3 +407,42 @@ fn secrets_never_reach_the_logs() {
         no_secrets_in_logs(&tf);
     }
 }
+
+/// Without credentials, plan fails with one diagnostic naming what is
+/// missing, before any request.
+fn missing_credentials(tf: &Terraform) {
+    let mut ws = Workspace::new(tf);
+    ws.set_env("ARM_CLIENT_ID", "");
+    ws.set_env("ARM_CLIENT_SECRET", "");
+    ws.write("root.cer", root_pem());
+    ws.config(
+        r#"resource "intune_trusted_certificate" "x" {
+  platform                 = "ios"
+  display_name             = "X"
+  trusted_root_certificate = file("root.cer")
+}
+"#,
+    );
+    ws.init();
+    let run = ws.plan();
+    run.expect_code(1)
+        .expect_output("Missing credentials")
+        .expect_output("client_id (`ARM_CLIENT_ID`), client_secret (`ARM_CLIENT_SECRET`)");
+    assert_eq!(
+        run.output().matches("Missing credentials").count(),
+        1,
+        "{}",
+        run.output()
+    );
+    assert!(
+        ws.sim.requests().is_empty(),
+        "nothing is sent without credentials"
+    );
+}
+
+#[test]
+fn missing_credentials_are_named_in_one_diagnostic() {
+    for tf in terraforms() {
+        missing_credentials(&tf);
+    }
+}

@@ -159,6 +159,8 @@ impl Workspace {
         self.dir.path().join("work")
     }
 
+    /// Adds an environment variable to every terraform run; an empty value
+    /// removes the variable instead.
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.extra_env.push((key.to_string(), value.to_string()));
     }
@@ -202,7 +204,11 @@ impl Workspace {
             .env("INTUNE_GRAPH_ENDPOINT", self.sim.base_url())
             .env("INTUNE_AUTHORITY_HOST", self.sim.base_url());
         for (k, v) in &self.extra_env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let out = cmd.output().expect("run terraform");
         Run {
