@@ -4,7 +4,7 @@
 
 use super::fields::{Field, FieldType};
 use super::platform::ProfileKind;
-use super::profile::ProfileKindSpec;
+use super::profile::{ProfileKindSpec, RootLink};
 use crate::framework::Mode;
 
 pub static SPEC: ProfileKindSpec = ProfileKindSpec {
@@ -12,6 +12,7 @@ pub static SPEC: ProfileKindSpec = ProfileKindSpec {
     description: "Deploys a trusted root or intermediate CA certificate to devices. SCEP and PKCS \
         certificate profiles of the same platform depend on devices trusting this root.",
     notes: NOTES,
+    root_link: RootLink::None,
     fields: FIELDS,
 };
 

@@ -1,0 +1,199 @@
+//! `root_certificate_id`: Graph's `rootCertificate` navigation from a SCEP
+//! (and Android/AOSP PKCS or imported) profile to the trusted certificate
+//! profile devices must trust. Set with `rootCertificate@odata.bind` on
+//! create and `PUT …/{cast}/rootCertificate/$ref` on change; read back
+//! through `GET …/{cast}/rootCertificate`, so a link changed in the portal
+//! shows as drift. The target's Graph type is checked before any write.
+
+use std::sync::Arc;
+
+use serde_json::{Value as Json, json};
+
+use super::{COLLECTION, ProfileKindSpec, RootLink, encode_segment};
+use crate::framework::{Attribute, Diagnostic, Mode, Validator};
+use crate::graph::{CallOptions, GraphClient, GraphError};
+use crate::resources::model::GraphProfileType;
+use crate::resources::platform::{self, ProfileKind, bare_type_name};
+use crate::value::{AttributePath, Type};
+
+pub const ATTRIBUTE: &str = "root_certificate_id";
+
+pub fn attribute(spec: &ProfileKindSpec) -> Attribute {
+    let kind = spec.kind;
+    let targets: Vec<String> = platform::platforms(kind)
+        .into_iter()
+        .filter_map(|p| {
+            let target = platform::graph_type(kind, p)?.root_certificate_target?;
+            let root = trusted_platform(target)?;
+            Some(if root == p.keyword() {
+                format!("`{}`", p.keyword())
+            } else {
+                format!("`{}` (root of platform `{root}`)", p.keyword())
+            })
+        })
+        .collect();
+    let mode = if spec.root_link == RootLink::Required {
+        Mode::Required
+    } else {
+        Mode::Optional
+    };
+    let mut description = String::from(
+        "Id of the `intune_trusted_certificate` whose root devices must trust for this profile. It must be a \
+         trusted certificate of the same platform",
+    );
+    if targets.len() < platform::platforms(kind).len() {
+        description.push_str(&format!("; available for platform {}", targets.join(", ")));
+    } else if targets.iter().any(|t| t.contains("root of platform")) {
+        description.push_str(&format!(" ({})", targets.join(", ")));
+    }
+    description
+        .push_str(". Checked at plan time when the id is known, else before the first write.");
+    Attribute::new(ATTRIBUTE, Type::String, mode)
+        .description(description)
+        .validator(Validator::Guid)
+        .equivalence(Arc::new(|a, b| match (a.as_str(), b.as_str()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }))
+}
+
+/// The trusted-certificate `platform` keyword whose Graph type is `target`.
+fn trusted_platform(target: &str) -> Option<&'static str> {
+    platform::PROFILE_TYPES
+        .iter()
+        .find(|r| r.kind == ProfileKind::TrustedCertificate && r.graph_type == target)
+        .map(|r| r.platform.keyword())
+}
+
+/// What the configured root turned out to be, when it is not usable.
+pub enum Problem {
+    Missing,
+    WrongType { actual: String },
+    Graph(GraphError),
+}
+
+/// Reads the profile `root_id` and checks it is of the type `gt`'s link
+/// targets.
+pub async fn verify(
+    client: &GraphClient,
+    opts: &CallOptions,
+    gt: &GraphProfileType,
+    root_id: &str,
+) -> Result<(), Problem> {
+    let target = gt.root_certificate_target.unwrap_or_default();
+    match client.get(&item_path(root_id), opts).await {
+        Ok(json) => {
+            let actual = json
+                .get("@odata.type")
+                .and_then(Json::as_str)
+                .map(bare_type_name)
+                .unwrap_or_default();
+            if actual == target {
+                Ok(())
+            } else {
+                Err(Problem::WrongType {
+                    actual: actual.to_string(),
+                })
+            }
+        }
+        Err(e) if e.is_not_found() => Err(Problem::Missing),
+        Err(e) => Err(Problem::Graph(e)),
+    }
+}
+
+/// The diagnostic for a root that failed [`verify`].
+pub fn diagnostic(
+    problem: &Problem,
+    gt: &GraphProfileType,
+    kind: ProfileKind,
+    root_id: &str,
+) -> Diagnostic {
+    let target = gt.root_certificate_target.unwrap_or_default();
+    let wanted = match trusted_platform(target) {
+        Some(p) => format!("an intune_trusted_certificate with platform = {p:?} ({target})"),
+        None => format!("a {target}"),
+    };
+    let this = match platform::identify(gt.name) {
+        Some(row) => format!(
+            "A {} profile for platform {:?}",
+            kind.label(),
+            row.platform.keyword()
+        ),
+        None => format!("A {}", gt.name),
+    };
+    let (summary, detail) = match problem {
+        Problem::Missing => (
+            "Root certificate not found".to_string(),
+            format!("There is no profile with id {root_id:?}. {this} must reference {wanted}."),
+        ),
+        Problem::WrongType { actual } => {
+            let what = match platform::identify(actual) {
+                Some(row) => format!(
+                    "a {} profile for platform {:?} ({actual})",
+                    row.kind.label(),
+                    row.platform.keyword()
+                ),
+                None => format!("a {actual}"),
+            };
+            (
+                "Wrong root certificate".to_string(),
+                format!("{root_id} is {what}. {this} must reference {wanted}."),
+            )
+        }
+        Problem::Graph(e) => (
+            "Cannot check the root certificate".to_string(),
+            format!("Reading {root_id}: {e}"),
+        ),
+    };
+    Diagnostic::error(summary, detail).at(AttributePath::attr(ATTRIBUTE))
+}
+
+/// The value of `rootCertificate@odata.bind` for a create.
+pub fn bind_value(client: &GraphClient, root_id: &str) -> Json {
+    Json::from(client.url(&format!("{COLLECTION}('{}')", encode_segment(root_id))))
+}
+
+fn item_path(id: &str) -> String {
+    format!("{COLLECTION}/{}", encode_segment(id))
+}
+
+fn navigation_path(gt: &GraphProfileType, profile_id: &str) -> String {
+    format!(
+        "{}/microsoft.graph.{}/rootCertificate",
+        item_path(profile_id),
+        gt.name
+    )
+}
+
+/// Points the profile's link at `root_id`.
+pub async fn set(
+    client: &GraphClient,
+    opts: &CallOptions,
+    gt: &GraphProfileType,
+    profile_id: &str,
+    root_id: &str,
+) -> Result<(), GraphError> {
+    let body = json!({ "@odata.id": client.url(&item_path(root_id)) });
+    client
+        .put(
+            &format!("{}/$ref", navigation_path(gt, profile_id)),
+            &body,
+            opts,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// The id the profile's link points at; `None` when it has none.
+pub async fn read(
+    client: &GraphClient,
+    opts: &CallOptions,
+    gt: &GraphProfileType,
+    profile_id: &str,
+) -> Result<Option<String>, GraphError> {
+    match client.get(&navigation_path(gt, profile_id), opts).await {
+        Ok(json) => Ok(json.get("id").and_then(Json::as_str).map(str::to_string)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}

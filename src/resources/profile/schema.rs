@@ -1,0 +1,384 @@
+//! The schema of a profile resource, derived from its attribute table, the
+//! platform table and the Graph model: which attributes exist, their types,
+//! enum members (in descriptions; checked per platform by `validate.rs`),
+//! ranges, and the plan rules of the computed ones.
+
+use std::sync::Arc;
+
+use super::{ProfileKindSpec, RootLink, root_link};
+use crate::framework::{Attribute, Block, Mode, NestedBlock, Nesting, PlanRule, Schema, Validator};
+use crate::resources::certificate;
+use crate::resources::fields::{self, Field, FieldType, property_enum};
+use crate::resources::platform::{self, Platform, ProfileKind, keyword_list};
+use crate::value::{Type, Value};
+
+/// Rows every kind shares: the properties of Graph's `deviceConfiguration`.
+pub static COMMON_FIELDS: &[Field] = &[
+    Field::new(
+        "display_name",
+        "displayName",
+        FieldType::String,
+        Mode::Required,
+        "Name shown in the Intune admin center.",
+    ),
+    Field::new(
+        "description",
+        "description",
+        FieldType::String,
+        Mode::Optional,
+        "Free-text description of the profile.",
+    ),
+    Field::new(
+        "role_scope_tag_ids",
+        "roleScopeTagIds",
+        FieldType::StringSet,
+        Mode::OptionalComputed,
+        "Ids of the scope tags that limit which Intune administrators see the profile. Intune assigns `[\"0\"]` (the Default tag) when unset.",
+    ),
+    Field::new(
+        "device_management_applicability_rule_device_mode",
+        "deviceManagementApplicabilityRuleDeviceMode",
+        FieldType::Object(APPLICABILITY_DEVICE_MODE),
+        Mode::Optional,
+        "Applicability rule on the Windows device mode (S mode or standard).",
+    ),
+    Field::new(
+        "device_management_applicability_rule_os_edition",
+        "deviceManagementApplicabilityRuleOsEdition",
+        FieldType::Object(APPLICABILITY_OS_EDITION),
+        Mode::Optional,
+        "Applicability rule on the Windows edition.",
+    ),
+    Field::new(
+        "device_management_applicability_rule_os_version",
+        "deviceManagementApplicabilityRuleOsVersion",
+        FieldType::Object(APPLICABILITY_OS_VERSION),
+        Mode::Optional,
+        "Applicability rule on the operating-system version.",
+    ),
+];
+
+static APPLICABILITY_DEVICE_MODE: &[Field] = &[
+    Field::new(
+        "device_mode",
+        "deviceMode",
+        FieldType::Enum,
+        Mode::Required,
+        "Device mode the rule matches.",
+    ),
+    Field::new(
+        "name",
+        "name",
+        FieldType::String,
+        Mode::Optional,
+        "Name of the rule.",
+    ),
+    Field::new(
+        "rule_type",
+        "ruleType",
+        FieldType::Enum,
+        Mode::Required,
+        "Whether matching devices are included or excluded.",
+    ),
+];
+
+static APPLICABILITY_OS_EDITION: &[Field] = &[
+    Field::new(
+        "name",
+        "name",
+        FieldType::String,
+        Mode::Optional,
+        "Name of the rule.",
+    ),
+    Field::new(
+        "os_edition_types",
+        "osEditionTypes",
+        FieldType::StringSet,
+        Mode::Required,
+        "Windows editions the rule matches.",
+    ),
+    Field::new(
+        "rule_type",
+        "ruleType",
+        FieldType::Enum,
+        Mode::Required,
+        "Whether matching devices are included or excluded.",
+    ),
+];
+
+static APPLICABILITY_OS_VERSION: &[Field] = &[
+    Field::new(
+        "max_os_version",
+        "maxOSVersion",
+        FieldType::String,
+        Mode::Optional,
+        "Highest OS version the rule matches.",
+    ),
+    Field::new(
+        "min_os_version",
+        "minOSVersion",
+        FieldType::String,
+        Mode::Optional,
+        "Lowest OS version the rule matches.",
+    ),
+    Field::new(
+        "name",
+        "name",
+        FieldType::String,
+        Mode::Optional,
+        "Name of the rule.",
+    ),
+    Field::new(
+        "rule_type",
+        "ruleType",
+        FieldType::Enum,
+        Mode::Required,
+        "Whether matching devices are included or excluded.",
+    ),
+];
+
+pub const CREATED: &str = "created_date_time";
+pub const MODIFIED: &str = "last_modified_date_time";
+pub const VERSION: &str = "version";
+/// Facts derived from a certificate field.
+pub const CERT_FACTS: [(&str, &str); 4] = [
+    (
+        "thumbprint",
+        "SHA-1 thumbprint of the certificate, upper-case hexadecimal.",
+    ),
+    ("subject", "Subject distinguished name of the certificate."),
+    ("issuer", "Issuer distinguished name of the certificate."),
+    (
+        "not_after",
+        "End of the certificate's validity, RFC 3339 (UTC).",
+    ),
+];
+
+pub fn build_schema(spec: &ProfileKindSpec, fields: &[&'static Field]) -> Schema {
+    let kind = spec.kind;
+    let supported = platform::platforms(kind);
+    let mut block = Block::new().description(spec.description);
+    block = block.attribute(
+        Attribute::new("id", Type::String, Mode::Computed)
+            .description("The profile's Graph id (a GUID)."),
+    );
+    let table: Vec<String> = supported
+        .iter()
+        .map(|p| format!("`{}` ({})", p.keyword(), p.label()))
+        .collect();
+    let same_graph_type = move |a: &Value, b: &Value| {
+        let t = |v: &Value| {
+            v.as_str()
+                .and_then(Platform::from_keyword)
+                .and_then(|p| platform::graph_type(kind, p))
+                .map(|t| t.name)
+        };
+        t(a).is_some() && t(a) == t(b)
+    };
+    block = block.attribute(
+        Attribute::new("platform", Type::String, Mode::Required)
+            .description(format!(
+                "Platform the profile targets; changing it replaces the profile. One of {}.",
+                table.join(", ")
+            ))
+            .plan_rule(PlanRule::RequiresReplace)
+            .equivalence(Arc::new(same_graph_type)),
+    );
+    if spec.root_link != RootLink::None {
+        block = block.attribute(root_link::attribute(spec));
+    }
+    for field in fields {
+        if field.is_block() {
+            block = block.block(nested_block(kind, field));
+        } else {
+            block = block.attribute(attribute(kind, field));
+        }
+    }
+    if fields
+        .iter()
+        .any(|f| matches!(f.ty, FieldType::Certificate))
+    {
+        for (name, text) in CERT_FACTS {
+            block = block
+                .attribute(Attribute::new(name, Type::String, Mode::Computed).description(text));
+        }
+    }
+    block = block
+        .attribute(
+            Attribute::new(CREATED, Type::String, Mode::Computed)
+                .description("When the profile was created (RFC 3339)."),
+        )
+        .attribute(
+            Attribute::new(MODIFIED, Type::String, Mode::Computed)
+                .description("When the profile was last modified (RFC 3339).")
+                .plan_rule(PlanRule::UnknownOnUpdate),
+        )
+        .attribute(
+            Attribute::new(VERSION, Type::Number, Mode::Computed)
+                .description("Intune's version counter of the profile; it grows with every change.")
+                .plan_rule(PlanRule::UnknownOnUpdate),
+        );
+    Schema::new(block)
+}
+
+fn field_type(field: &Field) -> Type {
+    match field.ty {
+        FieldType::String | FieldType::Enum | FieldType::Certificate => Type::String,
+        FieldType::Int32 => Type::Number,
+        FieldType::Bool => Type::Bool,
+        FieldType::Flags | FieldType::StringSet => Type::set(Type::String),
+        FieldType::StringList => Type::list(Type::String),
+        FieldType::Object(_) | FieldType::ObjectSet(_) => Type::Dynamic,
+    }
+}
+
+fn attribute(kind: ProfileKind, field: &Field) -> Attribute {
+    let mut description = field.description.to_string();
+    let members = enum_union(kind, field);
+    if !members.is_empty() {
+        let list: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
+        description.push_str(&format!(" Values: {}.", list.join(", ")));
+    }
+    let on = platforms_with(kind, field);
+    if on.len() < platform::platforms(kind).len() {
+        description.push_str(&format!(" Only for platform {}.", keyword_list(&on)));
+    }
+    let required_on = required_on(kind, field);
+    if field.mode == Mode::Optional && !required_on.is_empty() {
+        description.push_str(&format!(
+            " Required for platform {}.",
+            keyword_list(&required_on)
+        ));
+    }
+    let mut attr =
+        Attribute::new(field.name, field_type(field), field.mode).description(description);
+    if field.sensitive {
+        attr = attr.sensitive();
+    }
+    if let Some((min, max)) = field.range {
+        attr = attr.validator(Validator::IntRange { min, max });
+    } else if matches!(field.ty, FieldType::Int32) {
+        attr = attr.validator(Validator::IntRange {
+            min: i32::MIN.into(),
+            max: i32::MAX.into(),
+        });
+    }
+    if matches!(field.ty, FieldType::String)
+        && !field.mode.is_computed()
+        && field.name == "display_name"
+    {
+        attr = attr.validator(Validator::NotBlank);
+    }
+    if matches!(field.ty, FieldType::Certificate) {
+        attr = attr
+            .validator(Validator::Custom(Arc::new(|v, path, diags| {
+                if let Some(Err(e)) = v.as_str().map(certificate::parse) {
+                    diags.error_at(
+                        path.clone(),
+                        "Invalid certificate",
+                        format!("The certificate cannot be used: {e}."),
+                    );
+                }
+            })))
+            .equivalence(Arc::new(|a, b| match (a.as_str(), b.as_str()) {
+                (Some(a), Some(b)) => certificate::same_certificate(a, b),
+                _ => false,
+            }));
+    }
+    attr
+}
+
+/// A complex property as a nested block; its own enum members do not vary
+/// by platform, so they are checked by plain validators.
+fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
+    let (subfields, nesting) = match field.ty {
+        FieldType::Object(s) => (s, Nesting::Single),
+        FieldType::ObjectSet(s) => (s, Nesting::Set),
+        _ => (&[][..], Nesting::Single),
+    };
+    let props = platform::platforms(kind)
+        .into_iter()
+        .filter_map(|p| platform::graph_type(kind, p)?.property(field.graph))
+        .map(fields::complex_properties)
+        .next()
+        .unwrap_or(&[]);
+    let mut description = field.description.to_string();
+    let on = platforms_with(kind, field);
+    if on.len() < platform::platforms(kind).len() {
+        description.push_str(&format!(" Only for platform {}.", keyword_list(&on)));
+    }
+    let mut block = Block::new().description(description);
+    for sub in subfields {
+        let mut attr =
+            Attribute::new(sub.name, field_type(sub), sub.mode).description(sub.description);
+        if let Some(members) = props
+            .iter()
+            .find(|p| p.name == sub.graph)
+            .and_then(property_enum)
+            .map(|e| e.members)
+        {
+            attr = match sub.ty {
+                FieldType::Enum => attr.validator(Validator::one_of(members)),
+                _ => attr.validator(Validator::each_one_of(members)),
+            };
+            let list: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
+            attr.description
+                .push_str(&format!(" Values: {}.", list.join(", ")));
+        }
+        if matches!(sub.ty, FieldType::String) && sub.mode == Mode::Required {
+            attr = attr.validator(Validator::NotBlank);
+        }
+        block = block.attribute(attr);
+    }
+    // A single block may appear once by its nesting mode; terraform requires
+    // its min and max items to be 0 (optional) or 1 (required).
+    NestedBlock::new(field.name, nesting, block)
+}
+
+/// Platforms of `kind` whose Graph type has the field's property.
+pub fn platforms_with(kind: ProfileKind, field: &Field) -> Vec<Platform> {
+    platform::platforms(kind)
+        .into_iter()
+        .filter(|&p| {
+            platform::graph_type(kind, p).is_some_and(|t| t.property(field.graph).is_some())
+        })
+        .collect()
+}
+
+/// Platforms of `kind` whose Graph type needs a value for the field (a
+/// non-nullable scalar), when the table leaves it optional.
+pub fn required_on(kind: ProfileKind, field: &Field) -> Vec<Platform> {
+    platform::platforms(kind)
+        .into_iter()
+        .filter(|&p| {
+            platform::graph_type(kind, p)
+                .and_then(|t| t.property(field.graph))
+                .is_some_and(|prop| needs_value(field, prop))
+        })
+        .collect()
+}
+
+/// True when Graph requires a value for `prop` and the table leaves it to
+/// the platform check (the attribute is optional in the schema).
+pub fn needs_value(field: &Field, prop: &crate::resources::model::GraphProperty) -> bool {
+    !prop.nullable && !prop.collection && field.mode == Mode::Optional && !field.is_block()
+}
+
+/// Enum members the field accepts on any platform of `kind`.
+pub fn enum_union(kind: ProfileKind, field: &Field) -> Vec<&'static str> {
+    if !matches!(field.ty, FieldType::Enum | FieldType::Flags) {
+        return Vec::new();
+    }
+    let mut out: Vec<&'static str> = Vec::new();
+    for p in platform::platforms(kind) {
+        let Some(prop) = platform::graph_type(kind, p).and_then(|t| t.property(field.graph)) else {
+            continue;
+        };
+        for m in property_enum(prop).map(|e| e.members).unwrap_or(&[]) {
+            if !out.contains(m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
