@@ -28,6 +28,11 @@ const NOT_WRITABLE: [&str; 5] = [
 /// Collections whose order matters, exposed as lists (all others are sets).
 const ORDERED: [&str; 1] = ["scepServerUrls"];
 
+/// Flags-typed properties exposed as one member, with the reason: each
+/// custom SAN entry has exactly one kind (DESIGN.md shows `san_type = "…"`).
+const SINGLE_MEMBER_FLAGS: [(&str, &str); 1] =
+    [("sanType", "one subject alternative name has one type")];
+
 /// Profile types of a kind that the provider deliberately does not map, with
 /// the reason (also stated in the docs).
 const EXCLUDED_TYPES: [(&str, &str); 3] = [
@@ -142,7 +147,9 @@ fn check_property(
         problems.push(format!("{context}: {graph_name} has no attribute {name}"));
         return;
     };
-    let flags = kind == "enum" && fx.enum_members(ty).is_some_and(|(f, _)| f);
+    let flags = kind == "enum"
+        && fx.enum_members(ty).is_some_and(|(f, _)| f)
+        && !SINGLE_MEMBER_FLAGS.iter().any(|(n, _)| *n == graph_name);
     let expected = match (collection || flags, short(ty)) {
         (false, "Edm.Int32") => Type::Number,
         (false, "Edm.Boolean") => Type::Bool,
@@ -269,6 +276,17 @@ fn enum_members_and_platform_availability_are_enforced_per_platform() {
                 if validate_one(&provider, kind, p, &name, wrap("notAMember")).is_empty() {
                     problems.push(format!("{graph_type}.{name} accepts a bogus member"));
                 }
+                // Members of another platform's enum (Apple's subject name
+                // formats, say) are refused here.
+                for other in fx.enum_members_of_kind(kind, prop["name"].as_str().unwrap()) {
+                    if !members.contains(&other)
+                        && validate_one(&provider, kind, p, &name, wrap(&other)).is_empty()
+                    {
+                        problems.push(format!(
+                            "{graph_type}.{name} accepts {other:?} from another platform's enum"
+                        ));
+                    }
+                }
             }
             // Attributes whose property this platform's type lacks are refused.
             let has: BTreeSet<String> = props
@@ -311,6 +329,20 @@ fn enum_members_and_platform_availability_are_enforced_per_platform() {
 }
 
 impl Fixture {
+    /// Members of the enums a property has on any platform of `kind`.
+    fn enum_members_of_kind(&self, kind: ProfileKind, property: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for p in platform::platforms(kind) {
+            let t = platform::graph_type(kind, p).unwrap().name;
+            for pr in self.writable(t).iter().filter(|pr| pr["name"] == property) {
+                if let Some((_, members)) = self.enum_members(pr["type"].as_str().unwrap()) {
+                    out.extend(members);
+                }
+            }
+        }
+        out
+    }
+
     /// True when `name` maps a writable property on some platform's type of
     /// `kind` (so it is a Graph-backed attribute, not a provider-only one).
     fn writable_anywhere(&self, kind: ProfileKind, name: &str) -> bool {

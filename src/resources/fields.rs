@@ -74,6 +74,12 @@ impl Field {
         }
     }
 
+    /// The same row with another mode, for rows shared by kinds that
+    /// require different things.
+    pub const fn mode(self, mode: Mode) -> Self {
+        Field { mode, ..self }
+    }
+
     pub const fn sensitive(self) -> Self {
         Field {
             sensitive: true,

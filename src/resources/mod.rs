@@ -6,10 +6,14 @@ pub mod certificate;
 pub mod docs;
 mod errors;
 pub mod fields;
+pub mod issued_fields;
 pub mod model;
+pub mod pkcs_certificate;
+pub mod pkcs_imported_certificate;
 pub mod platform;
 pub mod profile;
 pub mod provider_config;
+pub mod scep_certificate;
 pub mod trusted_certificate;
 
 use std::sync::Arc;
@@ -18,7 +22,12 @@ use crate::framework::Provider;
 use provider_config::IntuneProvider;
 
 /// Every certificate-profile kind the provider serves, one resource each.
-pub static PROFILE_KINDS: &[&profile::ProfileKindSpec] = &[&trusted_certificate::SPEC];
+pub static PROFILE_KINDS: &[&profile::ProfileKindSpec] = &[
+    &trusted_certificate::SPEC,
+    &scep_certificate::SPEC,
+    &pkcs_certificate::SPEC,
+    &pkcs_imported_certificate::SPEC,
+];
 
 /// The provider with every resource and data source registered: what the
 /// binary serves and what the docs are generated from.
