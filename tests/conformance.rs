@@ -200,7 +200,7 @@ fn every_writable_property_of_every_mapped_type_is_served() {
         for p in platform::platforms(kind) {
             let graph_type = platform::graph_type(kind, p).unwrap().name;
             for prop in fx.writable(graph_type) {
-                check_property(&fx, block, &prop, &mut problems, &format!("{graph_type}"));
+                check_property(&fx, block, &prop, &mut problems, graph_type);
                 covered += 1;
             }
         }
