@@ -110,15 +110,13 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> RpcResult<pb::validate_resource_type_config::Response> {
         let req = request.into_inner();
-        let diags = match self.provider.resource_schema(&req.type_name) {
+        let schema = self.provider.resource_schema(&req.type_name);
+        let diags = match decode_values(schema, [req.config.as_ref()]) {
             Err(d) => errors(d),
-            Ok(schema) => match decode(req.config.as_ref(), &schema.value_type()) {
-                Err(d) => errors(d),
-                Ok(config) => convert::diagnostics(
-                    self.provider
-                        .validate_resource_config(&req.type_name, &config),
-                ),
-            },
+            Ok((_, [config])) => convert::diagnostics(
+                self.provider
+                    .validate_resource_config(&req.type_name, &config),
+            ),
         };
         Ok(Response::new(pb::validate_resource_type_config::Response {
             diagnostics: diags,
@@ -130,15 +128,13 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::validate_data_source_config::Request>,
     ) -> RpcResult<pb::validate_data_source_config::Response> {
         let req = request.into_inner();
-        let diags = match self.provider.data_source_schema(&req.type_name) {
+        let schema = self.provider.data_source_schema(&req.type_name);
+        let diags = match decode_values(schema, [req.config.as_ref()]) {
             Err(d) => errors(d),
-            Ok(schema) => match decode(req.config.as_ref(), &schema.value_type()) {
-                Err(d) => errors(d),
-                Ok(config) => convert::diagnostics(
-                    self.provider
-                        .validate_data_source_config(&req.type_name, &config),
-                ),
-            },
+            Ok((_, [config])) => convert::diagnostics(
+                self.provider
+                    .validate_data_source_config(&req.type_name, &config),
+            ),
         };
         Ok(Response::new(pb::validate_data_source_config::Response {
             diagnostics: diags,
@@ -217,11 +213,10 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 ..Default::default()
             }))
         };
-        let ty = match self.provider.resource_schema(&req.type_name) {
-            Ok(s) => s.value_type(),
-            Err(d) => return fail(d),
-        };
-        let state = match decode(req.current_state.as_ref(), &ty) {
+        let (ty, [state]) = match decode_values(
+            self.provider.resource_schema(&req.type_name),
+            [req.current_state.as_ref()],
+        ) {
             Ok(v) => v,
             Err(d) => return fail(d),
         };
@@ -251,21 +246,16 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 ..Default::default()
             }))
         };
-        let ty = match self.provider.resource_schema(&req.type_name) {
-            Ok(s) => s.value_type(),
-            Err(d) => return fail(d),
-        };
-        let decoded = (|| {
-            Ok::<_, Diagnostic>((
-                decode(req.prior_state.as_ref(), &ty)?,
-                decode(req.proposed_new_state.as_ref(), &ty)?,
-                decode(req.config.as_ref(), &ty)?,
-            ))
-        })();
-        let (prior, proposed, config) = match decoded {
-            Ok(v) => v,
-            Err(d) => return fail(d),
-        };
+        let values = [
+            req.prior_state.as_ref(),
+            req.proposed_new_state.as_ref(),
+            req.config.as_ref(),
+        ];
+        let (ty, [prior, proposed, config]) =
+            match decode_values(self.provider.resource_schema(&req.type_name), values) {
+                Ok(v) => v,
+                Err(d) => return fail(d),
+            };
         let resp = self
             .provider
             .plan_resource_change(
@@ -300,20 +290,12 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 ..Default::default()
             }))
         };
-        let ty = match self.provider.resource_schema(&req.type_name) {
-            Ok(s) => s.value_type(),
-            Err(d) => return fail(d),
-        };
-        let decoded = (|| {
-            Ok::<_, Diagnostic>((
-                decode(req.prior_state.as_ref(), &ty)?,
-                decode(req.planned_state.as_ref(), &ty)?,
-            ))
-        })();
-        let (prior, planned) = match decoded {
-            Ok(v) => v,
-            Err(d) => return fail(d),
-        };
+        let values = [req.prior_state.as_ref(), req.planned_state.as_ref()];
+        let (ty, [prior, planned]) =
+            match decode_values(self.provider.resource_schema(&req.type_name), values) {
+                Ok(v) => v,
+                Err(d) => return fail(d),
+            };
         let resp = self
             .provider
             .apply_resource_change(&req.type_name, &prior, &planned, &req.planned_private)
@@ -340,8 +322,8 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 ..Default::default()
             }))
         };
-        let ty = match self.provider.resource_schema(&req.type_name) {
-            Ok(s) => s.value_type(),
+        let (ty, []) = match decode_values(self.provider.resource_schema(&req.type_name), []) {
+            Ok(v) => v,
             Err(d) => return fail(d),
         };
         let resp = self
@@ -379,11 +361,10 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 ..Default::default()
             }))
         };
-        let ty = match self.provider.data_source_schema(&req.type_name) {
-            Ok(s) => s.value_type(),
-            Err(d) => return fail(d),
-        };
-        let config = match decode(req.config.as_ref(), &ty) {
+        let (ty, [config]) = match decode_values(
+            self.provider.data_source_schema(&req.type_name),
+            [req.config.as_ref()],
+        ) {
             Ok(v) => v,
             Err(d) => return fail(d),
         };
@@ -416,6 +397,20 @@ fn capabilities() -> pb::ServerCapabilities {
         get_provider_schema_optional: true,
         move_resource_state: false,
     }
+}
+
+/// Looks a type up and decodes each value against its schema: the common
+/// first step of the lifecycle RPCs.
+fn decode_values<const N: usize>(
+    schema: Result<&crate::framework::Schema, Diagnostic>,
+    values: [Option<&pb::DynamicValue>; N],
+) -> Result<(crate::value::Type, [Value; N]), Diagnostic> {
+    let ty = schema?.value_type();
+    let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
+    for (slot, dv) in out.iter_mut().zip(values) {
+        *slot = decode(dv, &ty)?;
+    }
+    Ok((ty, out))
 }
 
 fn encode_or_report(
