@@ -225,3 +225,61 @@ async fn graph_refusal_is_reported_with_what_and_the_request_id() {
     assert!(d.detail.contains("request-id: "), "{}", d.detail);
     assert!(sim.objects().is_empty(), "a 400 is not retried");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    sim.inject_on("POST", Fault::LoseResponse { count: 1 });
+    let (state, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "windows_phone_81", "Lost answer"),
+    )
+    .await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    assert!(
+        diags.iter().any(|d| d.summary.starts_with("Recovered")),
+        "{diags:?}"
+    );
+    let objects = sim.objects();
+    assert_eq!(objects.len(), 1, "the create was not repeated");
+    assert_eq!(
+        state.get("id").as_str(),
+        objects[0]["id"].as_str(),
+        "the lost object is tracked"
+    );
+    let posts = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.is_graph_write())
+        .count();
+    assert_eq!(posts, 1, "one create, no retry");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let body = serde_json::json!({
+        "@odata.type": "#microsoft.graph.iosTrustedRootCertificate",
+        "displayName": "Twin",
+        "trustedRootCertificate": "TUlJQg==",
+    });
+    let twin = sim.insert_object(body).unwrap();
+    sim.inject_on("POST", Fault::LoseResponse { count: 1 });
+    let (state, diags) = apply(&provider, &Value::Null, &config(&provider, "ios", "Twin")).await;
+    assert!(state.is_null());
+    let detail = diags
+        .iter()
+        .find(|d| d.summary.contains("may have happened"))
+        .expect("explained")
+        .detail
+        .clone();
+    assert!(detail.contains(&twin), "{detail}");
+    assert_eq!(
+        sim.objects().len(),
+        2,
+        "both candidates are listed, neither is adopted"
+    );
+}

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::auth::{FetchContext, Secret, TokenCache};
 use super::client_secret::ClientSecretFlow;
 use super::endpoint;
-use super::error::{ResponseMeta, TransportKind, api_error};
+use super::error::{ResponseMeta, api_error};
 use super::http::{Http, Reply};
 use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
@@ -345,7 +345,7 @@ impl GraphClient {
                     if !error.is_retryable()
                         || (method == Method::POST
                             && !opts.post_is_idempotent
-                            && may_have_reached_graph(&error))
+                            && error.may_have_been_processed())
                     {
                         return Err(error);
                     }
@@ -355,17 +355,6 @@ impl GraphClient {
             retrier.pause(error, wait).await?;
         }
     }
-}
-
-/// A failure after which Graph may have processed the request.
-fn may_have_reached_graph(error: &GraphError) -> bool {
-    matches!(
-        error,
-        GraphError::Transport {
-            kind: TransportKind::Interrupted | TransportKind::TimedOut,
-            ..
-        }
-    )
 }
 
 /// `Authorization: Bearer …`, marked sensitive so it is never printed.

@@ -143,6 +143,23 @@ impl GraphError {
         }
     }
 
+    /// True when the request may have been carried out although no answer
+    /// came back: the connection broke after sending, an attempt timed out,
+    /// or a gateway gave up (504). A create that fails this way may have
+    /// created the object, so it is never repeated blindly.
+    pub fn may_have_been_processed(&self) -> bool {
+        match self {
+            GraphError::Transport { kind, .. } => {
+                matches!(kind, TransportKind::Interrupted | TransportKind::TimedOut)
+            }
+            GraphError::Api { status, .. } => *status == 504,
+            GraphError::Timeout { last, .. } => {
+                last.as_ref().is_some_and(|l| l.may_have_been_processed())
+            }
+            _ => false,
+        }
+    }
+
     /// Shorthand for the errors this module's parsers and the client raise.
     pub(crate) fn invalid_response(operation: &str, message: impl Into<String>) -> Self {
         GraphError::InvalidResponse {

@@ -35,8 +35,13 @@ pub enum Fault {
     /// replication delay. Lists, assignments and out-of-band edits are not
     /// affected.
     ReadAfterWrite404 { count: u32 },
-    /// The connection is closed without a response.
+    /// The connection is closed without a response, before the request
+    /// is handled (nothing changes).
     DropConnection { count: u32 },
+    /// The request is handled, then the connection is closed without a
+    /// response, as when a gateway times out after Graph did the work: the
+    /// client cannot know whether its write happened.
+    LoseResponse { count: u32 },
     /// The token endpoint answers 500 `temporarily_unavailable`.
     TokenError { count: u32 },
 }
@@ -48,6 +53,7 @@ impl Fault {
             | Fault::ServerError { count, .. }
             | Fault::ReadAfterWrite404 { count }
             | Fault::DropConnection { count }
+            | Fault::LoseResponse { count }
             | Fault::TokenError { count } => *count,
         }
     }
@@ -65,6 +71,8 @@ pub enum Action {
     },
     /// Close the connection without answering.
     Drop,
+    /// Handle the request, then close the connection without answering.
+    LoseResponse,
 }
 
 #[derive(Debug)]
@@ -108,7 +116,10 @@ impl FaultQueue {
         let index = self.armed.iter().position(|armed| {
             matches!(
                 armed.fault,
-                Fault::Throttle { .. } | Fault::ServerError { .. } | Fault::DropConnection { .. }
+                Fault::Throttle { .. }
+                    | Fault::ServerError { .. }
+                    | Fault::DropConnection { .. }
+                    | Fault::LoseResponse { .. }
             ) && armed
                 .method
                 .as_deref()
@@ -131,6 +142,7 @@ impl FaultQueue {
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 retry_after: *retry_after_secs,
             },
+            Fault::LoseResponse { .. } => Action::LoseResponse,
             _ => Action::Drop,
         };
         self.consume(index);

@@ -353,6 +353,7 @@ fn graph(
         return error.into();
     }
     let method = &parts.method;
+    let mut lose_response = false;
     match state.faults.take_graph(method.as_str()) {
         Some(Action::Throttle { retry_after }) => return GraphError::throttled(retry_after).into(),
         Some(Action::Fail {
@@ -360,6 +361,7 @@ fn graph(
             retry_after,
         }) => return GraphError::server(status, retry_after).into(),
         Some(Action::Drop) => return Reply::Drop,
+        Some(Action::LoseResponse) => lose_response = true,
         None => {}
     }
     if is_write(method) {
@@ -380,6 +382,7 @@ fn graph(
     };
     let result = parse_target(segments).and_then(|target| request.dispatch(&mut state, target));
     match result {
+        Ok(_) if lose_response => Reply::Drop,
         Ok(reply) => reply,
         Err(error) => error.into(),
     }

@@ -3,6 +3,7 @@
 //! (kind, platform) → Graph type table and the Graph model. A kind module
 //! supplies only data.
 
+mod recover;
 mod root_link;
 mod schema;
 mod state;
@@ -124,6 +125,71 @@ impl ProfileResource {
             Err(problem) => {
                 diags.push(root_link::diagnostic(&problem, gt, self.spec.kind, root));
                 false
+            }
+        }
+    }
+
+    /// After a create whose answer was lost: the one profile it made, if
+    /// Graph shows exactly one candidate; otherwise an error that says what
+    /// was found, so the user can import it rather than duplicate it.
+    async fn recover_lost_create(
+        &self,
+        ctx: &Context<'_, GraphClient>,
+        gt: &GraphProfileType,
+        planned: &Value,
+        started: time::OffsetDateTime,
+        error: &crate::graph::GraphError,
+        diags: &mut Diagnostics,
+    ) -> Option<Json> {
+        let name = planned.get("display_name").as_str().unwrap_or_default();
+        let what = self.label(gt, planned);
+        let found = recover::candidates(ctx.client, &options(ctx, false), gt, name, started).await;
+        match found {
+            Ok(mut found) if found.len() == 1 => {
+                let object = found.remove(0);
+                let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
+                tracing::warn!(id, "recovered a profile whose create answer was lost");
+                diags.push(Diagnostic::warning(
+                    format!("Recovered {what} after a lost answer"),
+                    format!(
+                        "Graph did not answer the create ({error}), but it had created the profile: {id} is now \
+                         tracked in state."
+                    ),
+                ));
+                Some(object)
+            }
+            Ok(found) => {
+                self.failure(diags, "create", format!("creating {what}"), error, true);
+                let detail = if found.is_empty() {
+                    "No matching profile exists in Graph, so the create most likely did not happen; apply again.".to_string()
+                } else {
+                    let ids: Vec<&str> = found
+                        .iter()
+                        .filter_map(|o| o.get("id").and_then(Json::as_str))
+                        .collect();
+                    format!(
+                        "Graph now has {} profiles of this type named {name:?} created just now ({}). Import the one \
+                         this resource created with `terraform import`, and delete the others.",
+                        ids.len(),
+                        ids.join(", ")
+                    )
+                };
+                diags.push(Diagnostic::error(
+                    format!("The create of {what} may have happened"),
+                    detail,
+                ));
+                None
+            }
+            Err(_) => {
+                self.failure(diags, "create", format!("creating {what}"), error, true);
+                diags.push(Diagnostic::error(
+                    format!("The create of {what} may have happened"),
+                    format!(
+                        "The connection failed after the request was sent, and looking for the profile failed too. \
+                         Check the Intune admin center for a profile named {name:?} and import it if it exists."
+                    ),
+                ));
+                None
             }
         }
     }
@@ -316,6 +382,7 @@ impl Resource<GraphClient> for ProfileResource {
                 root_link::bind_value(ctx.client, root),
             );
         }
+        let started = time::OffsetDateTime::now_utc();
         let created = match ctx
             .client
             .post(COLLECTION, &Json::Object(body), &options(ctx, false))
@@ -328,6 +395,10 @@ impl Resource<GraphClient> for ProfileResource {
                     "Graph answered the create without a body.",
                 );
                 return None;
+            }
+            Err(e) if e.may_have_been_processed() => {
+                self.recover_lost_create(ctx, gt, planned, started, &e, diags)
+                    .await?
             }
             Err(e) => {
                 self.failure(diags, "create", format!("creating {what}"), &e, true);
