@@ -3,9 +3,12 @@
 //! profile resource (`profile.rs`) does the work.
 
 pub mod certificate;
+pub mod certificate_profile_assignment;
+pub mod data_sources;
 pub mod docs;
 mod errors;
 pub mod fields;
+pub mod lookup;
 pub mod model;
 pub mod platform;
 pub mod profile;
@@ -28,4 +31,9 @@ pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
         .fold(Provider::new(definition), |p, spec| {
             p.with_resource(Arc::new(profile::ProfileResource::new(spec)))
         })
+        .with_resource(Arc::new(
+            certificate_profile_assignment::AssignmentResource::new(),
+        ))
+        .with_data_source(Arc::new(data_sources::CertificateProfileDataSource::new()))
+        .with_data_source(Arc::new(data_sources::CertificateProfilesDataSource::new()))
 }
