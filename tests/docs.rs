@@ -1,11 +1,13 @@
-//! The documentation pages under `docs/resources/` are generated from the
-//! schema the binary serves; this test fails when they drift. Run with
-//! `UPDATE_DOCS=1` to rewrite them.
+//! The documentation pages under `docs/resources/` and `docs/data-sources/`
+//! are generated from the schema the binary serves; this test fails when
+//! they drift. Run with `UPDATE_DOCS=1` to rewrite them.
 
 use std::path::Path;
 
 use intune::framework::Resource;
-use intune::resources::docs::{ResourcePage, resource_page};
+use intune::resources::certificate_profile_assignment::AssignmentResource;
+use intune::resources::data_sources::PROFILE_FIELDS;
+use intune::resources::docs::{Page, ResourcePage, page_text, resource_page};
 use intune::resources::profile::ProfileResource;
 use intune::resources::provider_config::IntuneProvider;
 
@@ -44,6 +46,81 @@ fn resource_pages_match_the_served_schema() {
             timeouts: resource.timeouts(),
         });
         check(&format!("docs/resources/{}.md", spec.kind.keyword()), &page);
+    }
+}
+
+#[test]
+fn assignment_page_matches_the_served_schema() {
+    let provider = intune::resources::provider(IntuneProvider::default());
+    let resource = AssignmentResource::new();
+    let type_name = resource.type_name();
+    let example = read(&format!("examples/resources/{type_name}/resource.tf"));
+    let import = read(&format!("examples/resources/{type_name}/import.sh"));
+    let page = page_text(&Page {
+        type_name,
+        is_data_source: false,
+        schema: provider.resource_schema(type_name).expect("registered"),
+        notes: resource.notes(),
+        extra_section: "",
+        example: &example,
+        object_fields: &[],
+        timeouts: Some(resource.timeouts()),
+        import: Some(&import),
+    });
+    check("docs/resources/certificate_profile_assignment.md", &page);
+}
+
+#[test]
+fn data_source_pages_match_the_served_schema() {
+    let provider = intune::resources::provider(IntuneProvider::default());
+    let mut seen = 0;
+    for (type_name, schema) in provider.data_source_schemas() {
+        let example = read(&format!("examples/data-sources/{type_name}/data-source.tf"));
+        let page = page_text(&Page {
+            type_name,
+            is_data_source: true,
+            schema,
+            notes: "",
+            extra_section: "",
+            example: &example,
+            object_fields: PROFILE_FIELDS,
+            timeouts: None,
+            import: None,
+        });
+        let short = type_name.trim_start_matches("intune_");
+        check(&format!("docs/data-sources/{short}.md"), &page);
+        seen += 1;
+    }
+    assert_eq!(seen, 2, "both data sources have pages");
+}
+
+#[test]
+fn every_resource_has_a_page() {
+    let provider = intune::resources::provider(IntuneProvider::default());
+    for (type_name, _) in provider.resource_schemas() {
+        let short = type_name.trim_start_matches("intune_");
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("docs/resources/{short}.md"))
+                .is_file(),
+            "{type_name} has no page under docs/resources/"
+        );
+    }
+}
+
+#[test]
+fn index_introduces_every_resource_and_data_source() {
+    let provider = intune::resources::provider(IntuneProvider::default());
+    let index = read("docs/index.md");
+    let names = provider
+        .resource_schemas()
+        .chain(provider.data_source_schemas())
+        .map(|(name, _)| name);
+    for name in names {
+        assert!(
+            index.contains(&format!("`{name}`")),
+            "docs/index.md does not mention `{name}`"
+        );
     }
 }
 

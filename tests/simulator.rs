@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use intune::simulator::{Fault, SimConfig, Simulator};
+use intune::simulator::{Fault, NoFilterEcho, SimConfig, Simulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -1014,6 +1014,50 @@ async fn assign_replaces_the_whole_set() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn targets_without_a_filter_echo_the_configured_form() {
+    let cases = [
+        (NoFilterEcho::Null, Value::Null),
+        (NoFilterEcho::Empty, json!("")),
+        (
+            NoFilterEcho::ZeroGuid,
+            json!("00000000-0000-0000-0000-000000000000"),
+        ),
+    ];
+    for (echo, expected) in cases {
+        let h = Harness::start(SimConfig {
+            no_filter_echo: echo,
+            ..SimConfig::default()
+        })
+        .await;
+        let id = h.create(trusted_body("iosTrustedRootCertificate")).await;
+        let body = json!({"assignments": [
+            group_target("groupAssignmentTarget", GROUP_A, Some(FILTER)),
+            group_target("groupAssignmentTarget", GROUP_B, None),
+        ]});
+        let (status, _) = h
+            .call(Method::POST, &format!("{}/assign", item(&id)), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, listed) = h
+            .call(Method::GET, &format!("{}/assignments", item(&id)), None)
+            .await;
+        let filter_id = |i: usize| {
+            listed["value"][i]["target"]["deviceAndAppManagementAssignmentFilterId"].clone()
+        };
+        assert_eq!(
+            filter_id(0),
+            json!(FILTER),
+            "{echo:?}: a real filter is kept"
+        );
+        assert_eq!(filter_id(1), expected, "{echo:?}");
+        assert_eq!(
+            listed["value"][1]["target"]["deviceAndAppManagementAssignmentFilterType"],
+            "none"
+        );
+    }
 }
 
 // ---------------------------------------------------------------- misc

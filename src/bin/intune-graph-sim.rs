@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use intune::simulator::{SimConfig, Simulator};
+use intune::simulator::{NoFilterEcho, SimConfig, Simulator};
 
 const USAGE: &str = "\
 usage: intune-graph-sim [options]
@@ -26,6 +26,8 @@ options:
   --page-size N            items per page of collection GETs (default 100)
   --token-lifetime-secs N  lifetime of issued tokens (default 3600)
   --enforce-write-limit    answer 429 beyond 100 writes per 20 s
+  --no-filter-echo FORM    filter id of assignments without a filter:
+                           null (default), empty or zero
   --exit-on-stdin-eof      also stop when stdin is closed
   -h, --help               show this help
 
@@ -95,6 +97,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<O
                 options.config.token_lifetime = Duration::from_secs(number(&name, &value(&name)?)?);
             }
             "--enforce-write-limit" => options.config.enforce_write_limit = true,
+            "--no-filter-echo" => {
+                options.config.no_filter_echo = match value(&name)?.as_str() {
+                    "null" => NoFilterEcho::Null,
+                    "empty" => NoFilterEcho::Empty,
+                    "zero" => NoFilterEcho::ZeroGuid,
+                    other => bail!("--no-filter-echo takes null, empty or zero, got '{other}'"),
+                };
+            }
             "--exit-on-stdin-eof" => options.exit_on_stdin_eof = true,
             other => bail!("unknown argument '{other}'\n\n{USAGE}"),
         }
@@ -174,6 +184,8 @@ mod tests {
             "--token-lifetime-secs",
             "5",
             "--enforce-write-limit",
+            "--no-filter-echo",
+            "zero",
             "--exit-on-stdin-eof",
         ])
         .expect("valid")
@@ -186,6 +198,7 @@ mod tests {
             token_lifetime: Duration::from_secs(5),
             port: 8443,
             enforce_write_limit: true,
+            no_filter_echo: NoFilterEcho::ZeroGuid,
         };
         assert_eq!(
             options,
@@ -203,7 +216,8 @@ mod tests {
 
     #[test]
     fn bad_arguments() {
-        let cases: [&[&str]; 5] = [
+        let cases: [&[&str]; 6] = [
+            &["--no-filter-echo", "zeros"],
             &["--port"],
             &["--port", "x"],
             &["--page-size", "0"],

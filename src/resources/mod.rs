@@ -1,12 +1,17 @@
 //! The Intune resources and data sources, built on the framework and the
 //! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
-//! profile resource (`profile.rs`) does the work.
+//! profile resource (`profile.rs`) does the work. Assignments of any
+//! profile (`certificate_profile_assignment.rs`) and the data sources
+//! (`data_sources.rs`) find profiles through `lookup.rs`.
 
 pub mod certificate;
+pub mod certificate_profile_assignment;
+pub mod data_sources;
 pub mod docs;
 mod errors;
 pub mod fields;
 pub mod issued_fields;
+pub mod lookup;
 pub mod model;
 pub mod pkcs_certificate;
 pub mod pkcs_imported_certificate;
@@ -37,4 +42,9 @@ pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
         .fold(Provider::new(definition), |p, spec| {
             p.with_resource(Arc::new(profile::ProfileResource::new(spec)))
         })
+        .with_resource(Arc::new(
+            certificate_profile_assignment::AssignmentResource::new(),
+        ))
+        .with_data_source(Arc::new(data_sources::CertificateProfileDataSource::new()))
+        .with_data_source(Arc::new(data_sources::CertificateProfilesDataSource::new()))
 }

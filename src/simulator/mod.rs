@@ -90,12 +90,16 @@
 //!   `{profileId}_{collectionId}`, or Intune's fixed ids for all devices
 //!   (`adadadad-…`) and all licensed users (`acacacac-…`). `intent` defaults to
 //!   `apply`; `id`, `source`, `sourceId` are read-only. A target may appear
-//!   once; a filter id needs type `include`/`exclude` and vice versa;
+//!   once; a filter id needs type `include`/`exclude` and vice versa
+//!   (an empty or all-zero id is refused, never sent by a careful client);
+//!   a target without a filter reads back with filter type `none` and the
+//!   filter id [`SimConfig::no_filter_echo`] picks (null, `""` or all-zero);
 //!   exclusion targets take no filter; the legacy
 //!   `deviceConfigurationGroupAssignments` parameter is refused.
 //!   `POST .../assignments` (per-assignment create) is not served (405).
 //! * `$filter` supports only `isof('microsoft.graph.T')` (T or derived) and
-//!   `displayName eq '...'` terms joined by `or`; anything else is 400. Other
+//!   `displayName eq '...'` terms joined by `or`; anything else is 400. The
+//!   name comparison ignores case (an exact match is the client's job). Other
 //!   `$` options not listed above are 400; non-`$` parameters are ignored.
 //!   `$top` limits the whole result; pages still follow `page_size`. `$select`
 //!   on lists accepts `deviceConfiguration`'s properties only.
@@ -153,6 +157,32 @@ pub struct SimConfig {
     pub port: u16,
     /// Enforce Intune's 100 writes per 20 s (429 with `Retry-After` beyond).
     pub enforce_write_limit: bool,
+    /// How assignment targets without a filter echo the filter id.
+    pub no_filter_echo: NoFilterEcho,
+}
+
+/// The forms in which Graph has been seen to report "no assignment filter"
+/// in `deviceAndAppManagementAssignmentFilterId` (with filter type `none`):
+/// clients must treat all three alike. Tests pick one to prove they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoFilterEcho {
+    #[default]
+    Null,
+    /// `""`
+    Empty,
+    /// `"00000000-0000-0000-0000-000000000000"`
+    ZeroGuid,
+}
+
+impl NoFilterEcho {
+    /// The JSON value stored for a target without a filter.
+    fn value(self) -> Value {
+        match self {
+            NoFilterEcho::Null => Value::Null,
+            NoFilterEcho::Empty => Value::String(String::new()),
+            NoFilterEcho::ZeroGuid => Value::String("00000000-0000-0000-0000-000000000000".into()),
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -165,6 +195,7 @@ impl Default for SimConfig {
             token_lifetime: Duration::from_secs(3600),
             port: 0,
             enforce_write_limit: false,
+            no_filter_echo: NoFilterEcho::Null,
         }
     }
 }
@@ -421,9 +452,16 @@ impl Simulator {
     /// the array `assign` takes (`[{"target":{...}}, ...]`).
     pub fn set_assignments(&self, id: &str, assignments: Value) -> Result<(), String> {
         let mut state = self.shared.lock();
-        ops::assign(self.shared.schema, &mut state.store, id, &assignments)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        let echo = self.shared.config.no_filter_echo.value();
+        ops::assign(
+            self.shared.schema,
+            &mut state.store,
+            id,
+            &assignments,
+            &echo,
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     }
 
     /// Clears objects, faults, recorded requests and the write count (as

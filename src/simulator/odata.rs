@@ -65,7 +65,10 @@ pub fn key_segment(raw: &str) -> Option<(String, Option<String>)> {
 pub enum FilterTerm {
     /// `isof('microsoft.graph.T')`: the object is `T` or derives from it.
     IsOf(String),
-    /// `displayName eq '...'`.
+    /// `displayName eq '...'`, compared without regard to case: Graph's
+    /// string comparisons in `$filter` are not guaranteed to be exact, so
+    /// the simulator takes the less convenient reading and a client that
+    /// needs an exact match must check the names itself.
     DisplayNameEq(String),
 }
 
@@ -78,7 +81,9 @@ impl Filter {
     pub fn matches(&self, schema: &Schema, type_name: &str, display_name: Option<&str>) -> bool {
         self.0.iter().any(|term| match term {
             FilterTerm::IsOf(base) => schema.entity_is_a(type_name, base),
-            FilterTerm::DisplayNameEq(name) => display_name == Some(name.as_str()),
+            FilterTerm::DisplayNameEq(name) => {
+                display_name.is_some_and(|d| d.to_lowercase() == name.to_lowercase())
+            }
         })
     }
 }
@@ -394,6 +399,11 @@ mod tests {
         .expect("filter");
         assert!(filter.matches(schema(), "macOSScepCertificateProfile", None));
         assert!(!filter.matches(schema(), "macOSTrustedRootCertificate", None));
+        let named = parse_filter(schema(), "displayName eq 'Wi-Fi Ä'").expect("filter");
+        for (name, expected) in [("Wi-Fi Ä", true), ("wi-fi ä", true), ("Wi-Fi", false)] {
+            assert_eq!(named.matches(schema(), "x", Some(name)), expected, "{name}");
+        }
+        assert!(!named.matches(schema(), "x", None));
     }
 
     #[test]

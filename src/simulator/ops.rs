@@ -87,17 +87,29 @@ pub fn link_root(
 }
 
 /// Replaces the assignments of object `id` with `list` (the `assignments`
-/// array of `assign`); returns the new set.
+/// array of `assign`); returns the new set. Targets without a filter store
+/// `no_filter_id` as their filter id, the form this tenant echoes.
 pub fn assign(
     schema: &Schema,
     store: &mut Store,
     id: &str,
     list: &Value,
+    no_filter_id: &Value,
 ) -> Result<Vec<Value>, OpError> {
     if store.get(id).is_none() {
         return Err(OpError::NotFound(id.to_owned()));
     }
-    let items = validate::check_assignments(schema, list)?;
+    let mut items = validate::check_assignments(schema, list)?;
+    for item in &mut items {
+        if let Some(Value::Object(target)) = item.get_mut("target") {
+            let unfiltered = target
+                .get(validate::FILTER_TYPE)
+                .is_none_or(|t| t.as_str() == Some("none"));
+            if unfiltered {
+                target.insert(validate::FILTER_ID.into(), no_filter_id.clone());
+            }
+        }
+    }
     store
         .assign(id, items)
         .ok_or_else(|| OpError::NotFound(id.to_owned()))
@@ -178,7 +190,7 @@ mod tests {
             Err(OpError::NotFound("nope".into()))
         );
         assert_eq!(
-            assign(schema(), &mut store, "nope", &json!([])),
+            assign(schema(), &mut store, "nope", &json!([]), &Value::Null),
             Err(OpError::NotFound("nope".into()))
         );
         let id = root(&mut store, "iosTrustedRootCertificate");

@@ -675,7 +675,8 @@ impl GraphRequest<'_> {
         let body = self.json_body()?;
         let items = validate::check_assign_body(self.shared.schema, &body)?;
         let list = Value::Array(items.into_iter().map(Value::Object).collect());
-        let assigned = ops::assign(self.shared.schema, &mut state.store, id, &list)?;
+        let echo = self.shared.config.no_filter_echo.value();
+        let assigned = ops::assign(self.shared.schema, &mut state.store, id, &list, &echo)?;
         Ok(Reply::Json(
             StatusCode::OK,
             json!({

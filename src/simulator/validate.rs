@@ -453,6 +453,10 @@ pub fn device_configuration_id_from_url(url: &str) -> Option<String> {
     }
 }
 
+/// The assignment-target properties naming a filter and how it applies.
+pub const FILTER_ID: &str = "deviceAndAppManagementAssignmentFilterId";
+pub const FILTER_TYPE: &str = "deviceAndAppManagementAssignmentFilterType";
+
 /// Validates the body of `POST .../{id}/assign` and returns one normalised
 /// `{intent, target}` object per assignment.
 pub fn check_assign_body(
@@ -632,16 +636,16 @@ fn check_target(schema: &Schema, target: &Value, path: &str) -> Result<(String, 
     } else {
         (kind.clone(), String::new())
     };
-    let filter_id_path = format!("{path}.deviceAndAppManagementAssignmentFilterId");
-    let filter_id = text("deviceAndAppManagementAssignmentFilterId");
+    let filter_id_path = format!("{path}.{FILTER_ID}");
+    let filter_id = text(FILTER_ID);
     if let Some(id) = filter_id.filter(|id| !is_guid(id)) {
         return Err(ValidationError::Invalid {
             path: filter_id_path,
             reason: format!("'{id}' is not a GUID"),
         });
     }
-    let filter_type = text("deviceAndAppManagementAssignmentFilterType").unwrap_or("none");
-    let filter_type_path = format!("{path}.deviceAndAppManagementAssignmentFilterType");
+    let filter_type = text(FILTER_TYPE).unwrap_or("none");
+    let filter_type_path = format!("{path}.{FILTER_TYPE}");
     match (filter_type, filter_id) {
         ("none", Some(_)) => Err(ValidationError::Invalid {
             path: filter_type_path,
