@@ -434,3 +434,98 @@ fn invalid_configuration_fails_at_plan_without_writes() {
         bad_input(&tf);
     }
 }
+
+/// The whole chain managed by terraform in one apply: roots, SCEP profiles
+/// linked to them, and both assigned (the profiles' ids are known only
+/// after apply, so the assignments' checks run at apply).
+fn managed_chain(tf: &Terraform) {
+    let ws = Workspace::new(tf);
+    ws.write("root.cer", root_pem());
+    ws.config(&format!(
+        r#"
+locals {{
+  platforms = ["ios", "android_device_owner", "windows"]
+}}
+
+resource "intune_trusted_certificate" "root" {{
+  for_each                 = toset(local.platforms)
+  platform                 = each.key
+  display_name             = "Contoso Root CA (${{each.key}})"
+  trusted_root_certificate = file("root.cer")
+  destination_store        = each.key == "windows" ? "computerCertStoreRoot" : null
+}}
+
+resource "intune_scep_certificate" "wifi" {{
+  for_each                          = toset(local.platforms)
+  platform                          = each.key
+  display_name                      = "Wi-Fi (${{each.key}})"
+  root_certificate_id               = intune_trusted_certificate.root[each.key].id
+  scep_server_urls                  = ["https://ndes.contoso.com/certsrv/mscep/mscep.dll"]
+  certificate_validity_period_scale = "years"
+  certificate_validity_period_value = 1
+  renewal_threshold_percentage      = 20
+  key_size                          = "size2048"
+  key_usage                         = ["digitalSignature", "keyEncipherment"]
+  hash_algorithm                    = each.key == "ios" ? null : ["sha2"]
+  key_storage_provider              = each.key == "windows" ? "useTpmKspOtherwiseUseSoftwareKsp" : null
+  subject_name_format               = "commonName"
+  subject_alternative_name_type     = ["userPrincipalName"]
+}}
+
+# Devices must trust the root wherever they get the SCEP certificate, so
+# both go to the same groups.
+resource "intune_certificate_profile_assignment" "root" {{
+  for_each   = intune_trusted_certificate.root
+  profile_id = each.value.id
+  include_group {{
+    group_id = "{ALL_STAFF}"
+  }}
+}}
+
+resource "intune_certificate_profile_assignment" "wifi" {{
+  for_each   = intune_scep_certificate.wifi
+  profile_id = each.value.id
+  include_group {{
+    group_id    = "{ALL_STAFF}"
+    filter_id   = "{CORPORATE}"
+    filter_type = "include"
+  }}
+  exclude_group {{
+    group_id = "{CONTRACTORS}"
+  }}
+}}
+"#
+    ));
+    ws.init();
+    ws.apply();
+    for p in ["ios", "android_device_owner", "windows"] {
+        let scep = ws
+            .state_attr(&format!("intune_scep_certificate.wifi[\"{p}\"]"), "id")
+            .unwrap();
+        let root = ws
+            .state_attr(&format!("intune_trusted_certificate.root[\"{p}\"]"), "id")
+            .unwrap();
+        assert_eq!(ws.sim.root_link(&scep).as_deref(), Some(root.as_str()));
+        assert_eq!(
+            groups_of(&ws.sim, &scep),
+            vec![
+                format!("exclusionGroupAssignmentTarget:{CONTRACTORS}"),
+                format!("groupAssignmentTarget:{ALL_STAFF}")
+            ]
+        );
+        assert_eq!(
+            groups_of(&ws.sim, &root),
+            vec![format!("groupAssignmentTarget:{ALL_STAFF}")]
+        );
+    }
+    ws.expect_no_changes();
+    ws.destroy();
+    assert!(ws.sim.objects().is_empty());
+}
+
+#[test]
+fn roots_scep_profiles_and_their_assignments_in_one_apply() {
+    for tf in terraforms() {
+        managed_chain(&tf);
+    }
+}
