@@ -186,6 +186,7 @@ mod tests {
             token_lifetime: Duration::from_secs(5),
             port: 8443,
             enforce_write_limit: true,
+            ..SimConfig::default()
         };
         assert_eq!(
             options,
