@@ -188,6 +188,17 @@ impl Workspace {
 
     /// Runs terraform in `dir` (a subdirectory of the working directory).
     pub fn tf_in(&self, dir: &Path, args: &[&str]) -> Run {
+        self.run(dir, args, &[], &[])
+    }
+
+    /// Runs terraform with `set` added to and `unset` removed from the
+    /// environment of [`Workspace::tf`] for this one command (a pipeline
+    /// that signs in another way).
+    pub fn tf_with(&self, args: &[&str], set: &[(&str, String)], unset: &[&str]) -> Run {
+        self.run(&self.work(), args, set, unset)
+    }
+
+    fn run(&self, dir: &Path, args: &[&str], set: &[(&str, String)], unset: &[&str]) -> Run {
         let sim = self.sim.config();
         let mut cmd = Command::new(&self.tf.path);
         cmd.args(args)
@@ -205,6 +216,12 @@ impl Workspace {
             .env("INTUNE_AUTHORITY_HOST", self.sim.base_url());
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
+        }
+        for (k, v) in set {
+            cmd.env(k, v);
+        }
+        for k in unset {
+            cmd.env_remove(k);
         }
         let out = cmd.output().expect("run terraform");
         Run {
