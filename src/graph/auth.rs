@@ -289,6 +289,65 @@ mod tests {
     }
 
     #[test]
+    fn every_flow_uses_the_cloud_hosts() {
+        let authority = Url::parse("https://login.microsoftonline.us").unwrap();
+        let graph = Url::parse("https://dod-graph.microsoft.us").unwrap();
+        let certificate = ClientCertificate::from_pkcs12(
+            include_bytes!("../../tests/fixtures/auth/app-cert.pfx"),
+            &Secret::new("fixture-pfx-password"),
+        )
+        .unwrap();
+        let credentials = [
+            Credential::ClientSecret {
+                client_id: "app".into(),
+                client_secret: Secret::new("s"),
+            },
+            Credential::ClientCertificate {
+                client_id: "app".into(),
+                certificate,
+            },
+            Credential::Federated {
+                client_id: "app".into(),
+                token: FederatedToken::Token(Secret::new("eyJ")),
+            },
+        ];
+        for credential in credentials {
+            let source = token_source(credential, "contoso", &authority, &graph, "t").unwrap();
+            let debug = format!("{source:?}");
+            assert!(
+                debug.contains("Domain(\"login.microsoftonline.us\")")
+                    && debug.contains("path: \"/contoso/oauth2/v2.0/token\""),
+                "{debug}"
+            );
+            assert!(
+                debug.contains("scope: \"https://dod-graph.microsoft.us/.default\""),
+                "{debug}"
+            );
+            assert!(!debug.contains("eyJ"), "{debug}");
+        }
+        for credential in [
+            Credential::ManagedIdentity {
+                client_id: None,
+                endpoint: ManagedIdentityEndpoint::AppService {
+                    url: "http://127.0.0.1:9/msi/token".into(),
+                    header: Secret::new("header-secret"),
+                },
+            },
+            Credential::AzureCli {
+                program: PathBuf::from("/usr/bin/az"),
+            },
+        ] {
+            let source = token_source(credential, "", &authority, &graph, "t").unwrap();
+            let debug = format!("{source:?}");
+            assert!(
+                debug.contains("resource: \"https://dod-graph.microsoft.us\""),
+                "{debug}"
+            );
+            assert!(!debug.contains("header-secret"), "{debug}");
+        }
+    }
+
+    #[test]
     fn refresh_margin_is_five_minutes_or_half_the_lifetime() {
         let now = Instant::now();
         // (lifetime, refresh after), in milliseconds
