@@ -335,7 +335,7 @@ fn failures(tf: &Terraform) {
             vec![],
             vec![
                 "Sign-in to Entra ID failed".into(),
-                "The provider signed in with the client secret (client_secret from environment variable ARM_CLIENT_SECRET".into(),
+                "Signing in with the client secret (client_secret from environment variable ARM_CLIENT_SECRET".into(),
                 "AADSTS7000215: Invalid client secret provided.".into(),
             ],
             vec!["wrong-secret-value-e2e".into()],

@@ -567,8 +567,8 @@ async fn configure_failures_are_one_clear_diagnostic_without_secrets() {
     let detail = &all[0].detail;
     assert!(
         detail.starts_with(
-            "The provider signed in with the client secret (client_secret from environment variable \
-             ARM_CLIENT_SECRET, client_id from environment variable ARM_CLIENT_ID) and that failed:"
+            "Signing in with the client secret (client_secret from environment variable \
+             ARM_CLIENT_SECRET, client_id from environment variable ARM_CLIENT_ID) failed:"
         ),
         "{detail}"
     );

@@ -501,10 +501,7 @@ impl ProviderDefinition for IntuneProvider {
         // Sign in now: a credential problem is then one diagnostic here
         // rather than an error on every resource.
         if let Err(error) = client.sign_in(Instant::now() + SIGN_IN_BUDGET).await {
-            let mut detail = format!(
-                "The provider signed in with {} and that failed:\n{error}",
-                choice.description
-            );
+            let mut detail = format!("Signing in with {} failed:\n{error}", choice.description);
             if !choice.skipped.is_empty() {
                 detail.push_str(&format!(
                     "\n\nMethods before it in the order the provider tries them did not apply:\n{}",
@@ -579,7 +576,7 @@ mod tests {
             "- client certificate: client_certificate is not set (nor ARM_CLIENT_CERTIFICATE), and \
              client_certificate_path is not set (nor ARM_CLIENT_CERTIFICATE_PATH)",
             "- client secret: client_secret is set, but client_id is not set (nor ARM_CLIENT_ID)",
-            "- OIDC: use_oidc is not set (nor ARM_USE_OIDC) (set it to true to use this method)",
+            "- OIDC: use_oidc is not set (nor ARM_USE_OIDC); set it to true to use this method",
             "- managed identity: use_msi is not set (nor ARM_USE_MSI)",
             "- Azure CLI: `az` was not found on PATH",
         ] {

@@ -170,7 +170,7 @@ fn not_enabled(settings: &dyn Settings, name: &str, value: Option<bool>) -> Stri
     match value {
         Some(false) => format!("{name} is false"),
         _ => format!(
-            "{} (set it to true to use this method)",
+            "{}; set it to true to use this method",
             settings.unset(name)
         ),
     }
