@@ -408,8 +408,8 @@ fn secrets_never_reach_the_logs() {
     }
 }
 
-/// Without credentials, plan fails with one diagnostic naming what is
-/// missing, before any request.
+/// Without credentials, plan fails with one diagnostic that says why each
+/// sign-in method did not apply, before any request.
 fn missing_credentials(tf: &Terraform) {
     let mut ws = Workspace::new(tf);
     ws.set_env("ARM_CLIENT_ID", "");
@@ -426,13 +426,14 @@ fn missing_credentials(tf: &Terraform) {
     ws.init();
     let run = ws.plan();
     run.expect_code(1)
-        .expect_output("Missing credentials")
-        .expect_output("client_id (`ARM_CLIENT_ID`), client_secret (`ARM_CLIENT_SECRET`)");
+        .expect_output("No credentials for Entra ID")
+        .expect_output("client secret: client_secret is not set (nor ARM_CLIENT_SECRET)")
+        .expect_output("managed identity: use_msi is not set");
+    let output = run.output();
     assert_eq!(
-        run.output().matches("Missing credentials").count(),
+        output.matches("No credentials for Entra ID").count(),
         1,
-        "{}",
-        run.output()
+        "{output}"
     );
     assert!(
         ws.sim.requests().is_empty(),

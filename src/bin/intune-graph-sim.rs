@@ -199,6 +199,7 @@ mod tests {
             port: 8443,
             enforce_write_limit: true,
             no_filter_echo: NoFilterEcho::ZeroGuid,
+            ..SimConfig::default()
         };
         assert_eq!(
             options,

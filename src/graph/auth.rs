@@ -1,19 +1,30 @@
 //! Access tokens for Graph: the credential types, the [`TokenSource`] trait
-//! each sign-in method implements, and the cache that shares one token (and
-//! one refresh at a time) between all concurrent calls.
+//! each sign-in method implements, the choice of flow for a credential, and
+//! the cache that shares one token (and one refresh at a time) between all
+//! concurrent calls.
 //!
 //! Tokens and secrets live only in [`Secret`], whose `Debug`/`Display`
 //! print `<redacted>`; nothing here logs either. The flows themselves live in
-//! their own modules (`client_secret.rs`).
+//! their own modules (`entra.rs` with `certificate.rs` and `federated.rs`,
+//! `managed_identity.rs`, `azure_cli.rs`).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use reqwest::Url;
+
 use super::GraphError;
+use super::azure_cli::AzureCliFlow;
+use super::certificate::ClientCertificate;
+use super::endpoint;
+use super::entra::{EntraFlow, Proof};
+use super::federated::FederatedToken;
 use super::http::Http;
+use super::managed_identity::{ManagedIdentityEndpoint, ManagedIdentityFlow};
 use super::retry::RetryPolicy;
 use super::stop::Stop;
 
@@ -64,6 +75,115 @@ pub enum Credential {
         client_id: String,
         client_secret: Secret,
     },
+    /// A certificate registered on the application: every token request
+    /// carries a new assertion signed with its key.
+    ClientCertificate {
+        client_id: String,
+        certificate: ClientCertificate,
+    },
+    /// Workload identity federation: a token from an issuer the application
+    /// trusts (GitHub Actions, Azure DevOps, HCP Terraform, Kubernetes) is
+    /// exchanged as the client assertion.
+    Federated {
+        client_id: String,
+        token: FederatedToken,
+    },
+    /// The managed identity of the Azure resource the provider runs on;
+    /// `client_id` selects a user-assigned identity.
+    ManagedIdentity {
+        client_id: Option<String>,
+        endpoint: ManagedIdentityEndpoint,
+    },
+    /// The account signed in to the Azure CLI. `program` is the `az`
+    /// executable; the tenant is `GraphConfig::tenant_id` when not empty.
+    AzureCli { program: PathBuf },
+}
+
+impl Credential {
+    /// The sign-in method in words, for messages.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Credential::ClientSecret { .. } => "client secret",
+            Credential::ClientCertificate { .. } => "client certificate",
+            Credential::Federated { .. } => "OIDC (workload identity federation)",
+            Credential::ManagedIdentity { .. } => "managed identity",
+            Credential::AzureCli { .. } => "Azure CLI",
+        }
+    }
+}
+
+/// The flow that turns `credential` into Graph tokens. The Entra ID flows
+/// need the tenant's token endpoint; managed identity and the CLI ask for
+/// the Graph root as resource.
+pub(crate) fn token_source(
+    credential: Credential,
+    tenant_id: &str,
+    authority: &Url,
+    graph_root: &Url,
+    user_agent: &str,
+) -> Result<Box<dyn TokenSource>, GraphError> {
+    let client_id_set = |client_id: &str| {
+        if client_id.trim().is_empty() {
+            Err(GraphError::config("client_id is empty"))
+        } else {
+            Ok(())
+        }
+    };
+    let entra = |client_id: String, proof: Proof| -> Result<Box<dyn TokenSource>, GraphError> {
+        client_id_set(&client_id)?;
+        Ok(Box::new(EntraFlow {
+            token_url: endpoint::token_url(authority, tenant_id)?,
+            client_id,
+            scope: endpoint::scope(graph_root),
+            proof,
+        }))
+    };
+    let resource = graph_root.as_str().trim_end_matches('/').to_string();
+    match credential {
+        Credential::ClientSecret {
+            client_id,
+            client_secret,
+        } => {
+            if client_secret.is_empty() {
+                return Err(GraphError::config("client_secret is empty"));
+            }
+            entra(client_id, Proof::Secret(client_secret))
+        }
+        Credential::ClientCertificate {
+            client_id,
+            certificate,
+        } => entra(client_id, Proof::Certificate(certificate)),
+        Credential::Federated { client_id, token } => {
+            token.check()?;
+            entra(client_id, Proof::Federated(token))
+        }
+        Credential::ManagedIdentity {
+            client_id,
+            endpoint,
+        } => Ok(Box::new(ManagedIdentityFlow::new(
+            endpoint, client_id, resource, user_agent,
+        )?)),
+        Credential::AzureCli { program } => {
+            let tenant = Some(tenant_id.trim())
+                .filter(|tenant| !tenant.is_empty())
+                .map(|tenant| {
+                    // The token URL's shape rule, and no leading `-`: nothing
+                    // may pass for an option on the command line.
+                    if tenant.starts_with('-') {
+                        return Err(GraphError::config(format!(
+                            "tenant_id {tenant:?} must be a GUID or a domain name"
+                        )));
+                    }
+                    endpoint::token_url(authority, tenant).map(|_| tenant.to_string())
+                })
+                .transpose()?;
+            Ok(Box::new(AzureCliFlow {
+                program,
+                tenant,
+                resource,
+            }))
+        }
+    }
 }
 
 /// A bearer token and when to replace it.
@@ -166,6 +286,65 @@ mod tests {
         };
         assert!(!format!("{credential:?}").contains("hunter2"));
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn every_flow_uses_the_cloud_hosts() {
+        let authority = Url::parse("https://login.microsoftonline.us").unwrap();
+        let graph = Url::parse("https://dod-graph.microsoft.us").unwrap();
+        let certificate = ClientCertificate::from_pkcs12(
+            include_bytes!("../../tests/fixtures/auth/app-cert.pfx"),
+            &Secret::new("fixture-pfx-password"),
+        )
+        .unwrap();
+        let credentials = [
+            Credential::ClientSecret {
+                client_id: "app".into(),
+                client_secret: Secret::new("s"),
+            },
+            Credential::ClientCertificate {
+                client_id: "app".into(),
+                certificate,
+            },
+            Credential::Federated {
+                client_id: "app".into(),
+                token: FederatedToken::Token(Secret::new("eyJ")),
+            },
+        ];
+        for credential in credentials {
+            let source = token_source(credential, "contoso", &authority, &graph, "t").unwrap();
+            let debug = format!("{source:?}");
+            assert!(
+                debug.contains("Domain(\"login.microsoftonline.us\")")
+                    && debug.contains("path: \"/contoso/oauth2/v2.0/token\""),
+                "{debug}"
+            );
+            assert!(
+                debug.contains("scope: \"https://dod-graph.microsoft.us/.default\""),
+                "{debug}"
+            );
+            assert!(!debug.contains("eyJ"), "{debug}");
+        }
+        for credential in [
+            Credential::ManagedIdentity {
+                client_id: None,
+                endpoint: ManagedIdentityEndpoint::AppService {
+                    url: "http://127.0.0.1:9/msi/token".into(),
+                    header: Secret::new("header-secret"),
+                },
+            },
+            Credential::AzureCli {
+                program: PathBuf::from("/usr/bin/az"),
+            },
+        ] {
+            let source = token_source(credential, "", &authority, &graph, "t").unwrap();
+            let debug = format!("{source:?}");
+            assert!(
+                debug.contains("resource: \"https://dod-graph.microsoft.us\""),
+                "{debug}"
+            );
+            assert!(!debug.contains("header-secret"), "{debug}");
+        }
     }
 
     #[test]

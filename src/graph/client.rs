@@ -16,8 +16,7 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::auth::{FetchContext, Secret, TokenCache};
-use super::client_secret::ClientSecretFlow;
+use super::auth::{FetchContext, Secret, TokenCache, token_source};
 use super::endpoint;
 use super::error::{ResponseMeta, api_error};
 use super::http::{Http, Reply};
@@ -25,7 +24,7 @@ use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
 use super::retry::{Retrier, RetryPolicy, Wait};
 use super::stop::Stop;
-use super::{CallOptions, Credential, GraphConfig, GraphError};
+use super::{CallOptions, GraphConfig, GraphError};
 
 /// A Microsoft Graph client for one tenant and credential. Cheap to clone;
 /// clones share the token, the write window and the Stop switch.
@@ -60,26 +59,13 @@ impl GraphClient {
         let graph_root = endpoint::parse_root("graph_endpoint", &config.graph_endpoint)?;
         let authority = endpoint::parse_root("authority_host", &config.authority_host)?;
         let base = endpoint::graph_base(&graph_root)?;
-        let token_url = endpoint::token_url(&authority, &config.tenant_id)?;
-        let source = match config.credential {
-            Credential::ClientSecret {
-                client_id,
-                client_secret,
-            } => {
-                if client_id.trim().is_empty() {
-                    return Err(GraphError::config("client_id is empty"));
-                }
-                if client_secret.is_empty() {
-                    return Err(GraphError::config("client_secret is empty"));
-                }
-                Box::new(ClientSecretFlow {
-                    token_url,
-                    client_id,
-                    client_secret,
-                    scope: endpoint::scope(&graph_root),
-                })
-            }
-        };
+        let source = token_source(
+            config.credential,
+            &config.tenant_id,
+            &authority,
+            &graph_root,
+            &config.user_agent,
+        )?;
         let pacer = Pacer::new(config.write_pacing)
             .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
         let direct = endpoint::is_loopback(&graph_root) || endpoint::is_loopback(&authority);
@@ -94,6 +80,19 @@ impl GraphClient {
                 stop: Stop::new(),
             }),
         })
+    }
+
+    /// Obtains a token now instead of at the first call, so that a
+    /// credential problem is reported once, when the provider is
+    /// configured, rather than by every resource.
+    pub async fn sign_in(&self, deadline: Instant) -> Result<(), GraphError> {
+        let inner = &*self.inner;
+        let context = FetchContext {
+            http: &inner.http,
+            policy: &inner.retry,
+            stop: &inner.stop,
+        };
+        inner.auth.token(&context, deadline).await.map(|_| ())
     }
 
     /// Reads one object.
@@ -384,7 +383,7 @@ fn json_body(reply: &Reply, operation: &str) -> Result<Option<Value>, GraphError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Secret, WritePacing};
+    use crate::graph::{Credential, FederatedToken, ManagedIdentityEndpoint, Secret, WritePacing};
 
     fn config() -> GraphConfig {
         GraphConfig {
@@ -410,7 +409,7 @@ mod tests {
     #[test]
     fn new_validates_the_configuration() {
         type Edit = fn(&mut GraphConfig);
-        let cases: [(&str, Edit, Option<&str>); 9] = [
+        let cases: [(&str, Edit, Option<&str>); 14] = [
             ("valid", |_| {}, None),
             (
                 "https graph",
@@ -456,6 +455,61 @@ mod tests {
                     }
                 },
                 Some("client_secret"),
+            ),
+            (
+                "managed identity needs no tenant",
+                |c| {
+                    c.tenant_id = String::new();
+                    c.credential = Credential::ManagedIdentity {
+                        client_id: None,
+                        endpoint: ManagedIdentityEndpoint::Imds {
+                            url: "http://127.0.0.1:9/metadata/identity/oauth2/token".into(),
+                        },
+                    }
+                },
+                None,
+            ),
+            (
+                "remote http managed identity endpoint",
+                |c| {
+                    c.credential = Credential::ManagedIdentity {
+                        client_id: None,
+                        endpoint: ManagedIdentityEndpoint::Imds {
+                            url: "http://10.0.0.1/token".into(),
+                        },
+                    }
+                },
+                Some("msi_endpoint"),
+            ),
+            (
+                "cli without tenant",
+                |c| {
+                    c.tenant_id = String::new();
+                    c.credential = Credential::AzureCli {
+                        program: "/usr/bin/az".into(),
+                    }
+                },
+                None,
+            ),
+            (
+                "cli tenant that looks like an option",
+                |c| {
+                    c.tenant_id = "--help".into();
+                    c.credential = Credential::AzureCli {
+                        program: "/usr/bin/az".into(),
+                    }
+                },
+                Some("tenant_id"),
+            ),
+            (
+                "empty federated token",
+                |c| {
+                    c.credential = Credential::Federated {
+                        client_id: "a".into(),
+                        token: FederatedToken::Token(Secret::new("")),
+                    }
+                },
+                Some("federated token is empty"),
             ),
             (
                 "zero writes",

@@ -66,6 +66,64 @@ pub(crate) fn parse_root(setting: &str, value: &str) -> Result<Url, GraphError> 
     Ok(url)
 }
 
+/// Parses the URL of a service the sign-in talks to besides Entra ID (the
+/// GitHub Actions or Azure DevOps ID-token endpoint): https, or http for
+/// loopback hosts; a query string is kept (GitHub's URL carries one).
+pub(crate) fn parse_service_url(setting: &str, value: &str) -> Result<Url, GraphError> {
+    parse_with(setting, value, is_loopback)
+}
+
+/// Parses a managed identity endpoint (`msi_endpoint`, `IDENTITY_ENDPOINT`):
+/// these are plain http on the machine itself (loopback) or at the
+/// link-local Instance Metadata Service address; anything else must be
+/// https.
+pub(crate) fn parse_managed_identity_url(setting: &str, value: &str) -> Result<Url, GraphError> {
+    parse_with(setting, value, |url| is_loopback(url) || is_link_local(url))
+}
+
+/// Whether `url`'s host is an IPv4 link-local address (169.254.0.0/16),
+/// where Azure's Instance Metadata Service answers.
+fn is_link_local(url: &Url) -> bool {
+    url.host_str()
+        .and_then(|host| host.parse::<std::net::Ipv4Addr>().ok())
+        .is_some_and(|ip| ip.is_link_local())
+}
+
+fn parse_with(setting: &str, value: &str, http_ok: fn(&Url) -> bool) -> Result<Url, GraphError> {
+    let url = Url::parse(value.trim()).map_err(|error| {
+        GraphError::config(format!("{setting} {value:?} is not a URL: {error}"))
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if http_ok(&url) => {}
+        "http" => {
+            return Err(GraphError::config(format!(
+                "{setting} {:?} must use https; http is accepted only for this machine's own addresses",
+                url.origin().ascii_serialization()
+            )));
+        }
+        other => {
+            return Err(GraphError::config(format!(
+                "{setting} has scheme {other:?}; use https"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(GraphError::config(format!("{setting} has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(GraphError::config(format!(
+            "{setting} must not contain user name or password"
+        )));
+    }
+    if url.fragment().is_some() {
+        return Err(GraphError::config(format!(
+            "{setting} must not contain a fragment"
+        )));
+    }
+    Ok(url)
+}
+
 /// `{graph_endpoint}/{API_VERSION}`, refusing an endpoint that already
 /// names a version (the provider appends it).
 pub(crate) fn graph_base(endpoint: &Url) -> Result<Url, GraphError> {
@@ -208,6 +266,50 @@ mod tests {
                 (expected, got) => panic!("{input}: expected {expected:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn service_and_managed_identity_urls() {
+        let service = [
+            (
+                "https://pipelines.actions.example/idtoken?api-version=2.0",
+                true,
+            ),
+            ("http://127.0.0.1:9/github/idtoken?api-version=2.0", true),
+            (
+                "http://169.254.169.254/metadata/identity/oauth2/token",
+                false,
+            ),
+            ("http://actions.example/idtoken", false),
+            ("https://user:pw@actions.example/", false),
+            ("https://actions.example/#x", false),
+            ("ftp://127.0.0.1/", false),
+        ];
+        for (url, ok) in service {
+            let result = parse_service_url("oidc_request_url", url);
+            assert_eq!(result.is_ok(), ok, "{url}: {result:?}");
+            if let Err(error) = result {
+                assert!(!error.to_string().contains("pw@"), "{error}");
+            }
+        }
+        let msi = [
+            (
+                "http://169.254.169.254/metadata/identity/oauth2/token",
+                true,
+            ),
+            ("http://localhost:42356/msi/token", true),
+            ("http://127.0.0.1:41741/MSI/token/", true),
+            ("https://identity.example/token", true),
+            ("http://10.0.0.4/metadata/identity/oauth2/token", false),
+            ("http://169.255.0.1/token", false),
+        ];
+        for (url, ok) in msi {
+            let result = parse_managed_identity_url("msi_endpoint", url);
+            assert_eq!(result.is_ok(), ok, "{url}: {result:?}");
+        }
+        let kept =
+            parse_service_url("oidc_request_url", "https://a.example/t?api-version=2.0").unwrap();
+        assert_eq!(kept.query(), Some("api-version=2.0"));
     }
 
     #[test]

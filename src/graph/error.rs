@@ -60,6 +60,19 @@ pub enum GraphError {
         correlation_id: Option<String>,
     },
 
+    /// A sign-in method other than Entra ID's token endpoint could not
+    /// produce a token: the managed identity endpoint, the Azure CLI, the
+    /// GitHub Actions or Azure DevOps ID-token endpoint, a federated token
+    /// file, or the client certificate. `method` names it, `message` says
+    /// what went wrong and what to do; `status` is the endpoint's HTTP
+    /// status when there was one. Never contains the credential.
+    #[error("{method}: {message}")]
+    Credential {
+        method: String,
+        message: String,
+        status: Option<u16>,
+    },
+
     /// No HTTP response: connection refused or reset, DNS, TLS, or one
     /// attempt ran out of time.
     #[error("{message}")]
@@ -108,7 +121,7 @@ impl GraphError {
     pub fn status(&self) -> Option<u16> {
         match self {
             GraphError::Api { status, .. } => Some(*status),
-            GraphError::Auth { status, .. } => *status,
+            GraphError::Auth { status, .. } | GraphError::Credential { status, .. } => *status,
             GraphError::Timeout { last, .. } => last.as_ref().and_then(|last| last.status()),
             _ => None,
         }
@@ -132,7 +145,7 @@ impl GraphError {
     pub fn is_retryable(&self) -> bool {
         match self {
             GraphError::Api { status, .. } => matches!(status, 429 | 503 | 504),
-            GraphError::Auth { status, .. } => {
+            GraphError::Auth { status, .. } | GraphError::Credential { status, .. } => {
                 matches!(status, Some(status) if *status == 429 || *status >= 500)
             }
             GraphError::Transport { kind, .. } => matches!(

@@ -74,6 +74,28 @@ impl Http {
         Ok(Http { client, user_agent })
     }
 
+    /// For endpoints on this machine (managed identity): never proxied,
+    /// and a connection that does not open within `connect_timeout` fails
+    /// (retryably) rather than waiting for the whole attempt.
+    pub(crate) fn local(user_agent: &str, connect_timeout: Duration) -> Result<Self, GraphError> {
+        let header = HeaderValue::from_str(user_agent).map_err(|_| {
+            GraphError::config(format!(
+                "user agent {user_agent:?} is not a valid header value"
+            ))
+        })?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(connect_timeout)
+            .build()
+            .map_err(|error| GraphError::config(format!("building the HTTP client: {error}")))?;
+        Ok(Http {
+            client,
+            user_agent: header,
+        })
+    }
+
     /// A request with the headers every call carries (`User-Agent`,
     /// `Accept`).
     pub(crate) fn request(&self, method: Method, url: Url) -> RequestBuilder {

@@ -7,23 +7,31 @@
 //! says precisely what went wrong.
 
 mod auth;
+mod azure_cli;
+mod certificate;
 mod client;
-mod client_secret;
 mod endpoint;
+mod entra;
 mod error;
+mod federated;
 mod http;
+mod managed_identity;
 mod pacing;
 mod redact;
 mod retry;
 mod stop;
+mod token_http;
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 pub use auth::{Credential, Secret};
+pub use certificate::{CertificateError, ClientCertificate};
 pub use client::GraphClient;
 pub use error::{GraphError, TransportKind};
+pub use federated::{FederatedToken, TOKEN_EXCHANGE_AUDIENCE};
+pub use managed_identity::{IMDS_TOKEN_URL, ManagedIdentityEndpoint};
 pub use pacing::WritePacing;
 pub use retry::RetryPolicy;
 
@@ -40,7 +48,10 @@ pub struct GraphConfig {
     pub graph_endpoint: String,
     /// Entra ID login root: `https://login.microsoftonline.com`.
     pub authority_host: String,
-    /// The tenant's GUID or domain name.
+    /// The tenant's GUID or domain name. Required for the Entra ID
+    /// credentials (secret, certificate, federated); may be empty for a
+    /// managed identity, and for the Azure CLI (which then uses its default
+    /// tenant).
     pub tenant_id: String,
     pub credential: Credential,
     /// Sent as `User-Agent` on every request, token requests included.

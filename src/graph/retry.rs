@@ -132,10 +132,6 @@ impl<'a> Retrier<'a> {
         }
     }
 
-    pub(crate) fn operation(&self) -> &str {
-        &self.operation
-    }
-
     pub(crate) fn deadline(&self) -> Instant {
         self.deadline
     }

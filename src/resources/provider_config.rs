@@ -1,62 +1,192 @@
 //! The `provider "intune" {}` block: its settings, their environment
 //! variables (azuread/azurerm names, so pipelines' existing exports work),
-//! the national clouds, and how they become a Graph client.
+//! the national clouds, the choice of sign-in method (`credentials.rs`) and
+//! how they become a signed-in Graph client.
+
+mod credentials;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 
 use crate::framework::{Attribute, Block, Diagnostics, Mode, ProviderDefinition, Schema};
-use crate::graph::{self, Credential, GraphClient, GraphConfig, RetryPolicy, Secret, WritePacing};
+use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, WritePacing};
 use crate::value::{AttributePath, Type, Value};
+use credentials::{ChoiceError, Resolved, Settings, Skipped};
+
+/// How long configuring may spend signing in (retries of throttled or
+/// failing token requests included).
+const SIGN_IN_BUDGET: Duration = Duration::from_secs(120);
+
+/// The value type of a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    String,
+    /// `true`/`false`; environment variables also accept `1`/`0`, `t`/`f`.
+    Bool,
+}
 
 /// A provider setting: its attribute, the environment variables that can
 /// supply it (first set wins), and its description.
 struct Setting {
     name: &'static str,
     env: &'static [&'static str],
+    kind: Kind,
     sensitive: bool,
     description: &'static str,
 }
 
+const fn text(
+    name: &'static str,
+    env: &'static [&'static str],
+    sensitive: bool,
+    description: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        env,
+        kind: Kind::String,
+        sensitive,
+        description,
+    }
+}
+
+const fn boolean(
+    name: &'static str,
+    env: &'static [&'static str],
+    description: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        env,
+        kind: Kind::Bool,
+        sensitive: false,
+        description,
+    }
+}
+
 const SETTINGS: &[Setting] = &[
-    Setting {
-        name: "tenant_id",
-        env: &["ARM_TENANT_ID"],
-        sensitive: false,
-        description: "Entra ID tenant, as a GUID or a domain name.",
-    },
-    Setting {
-        name: "client_id",
-        env: &["ARM_CLIENT_ID"],
-        sensitive: false,
-        description: "Application (client) id of the app registration the provider signs in as.",
-    },
-    Setting {
-        name: "client_secret",
-        env: &["ARM_CLIENT_SECRET"],
-        sensitive: true,
-        description: "Client secret of that application.",
-    },
-    Setting {
-        name: "environment",
-        env: &["ARM_ENVIRONMENT"],
-        sensitive: false,
-        description: "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
-                      `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
-    },
-    Setting {
-        name: "graph_endpoint",
-        env: &["INTUNE_GRAPH_ENDPOINT"],
-        sensitive: false,
-        description: "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
-                      `http://` is accepted only for loopback hosts.",
-    },
-    Setting {
-        name: "authority_host",
-        env: &["INTUNE_AUTHORITY_HOST"],
-        sensitive: false,
-        description: "Overrides the Entra ID login root URL; tokens come from \
-                      `{authority_host}/{tenant_id}/oauth2/v2.0/token`. `http://` only for loopback hosts.",
-    },
+    text(
+        "tenant_id",
+        &["ARM_TENANT_ID"],
+        false,
+        "Entra ID tenant, as a GUID or a domain name.",
+    ),
+    text(
+        "client_id",
+        &["ARM_CLIENT_ID"],
+        false,
+        "Application (client) id of the app registration the provider signs in as; with `use_msi`, the client \
+         id of a user-assigned managed identity.",
+    ),
+    text(
+        "client_secret",
+        &["ARM_CLIENT_SECRET"],
+        true,
+        "Client secret of that application.",
+    ),
+    text(
+        "client_certificate",
+        &["ARM_CLIENT_CERTIFICATE"],
+        true,
+        "PKCS#12 (.pfx) bundle with the application's certificate and private key, base64-encoded \
+         (`filebase64(\"app.pfx\")`).",
+    ),
+    text(
+        "client_certificate_path",
+        &["ARM_CLIENT_CERTIFICATE_PATH"],
+        false,
+        "Path of that PKCS#12 file, instead of `client_certificate`.",
+    ),
+    text(
+        "client_certificate_password",
+        &["ARM_CLIENT_CERTIFICATE_PASSWORD"],
+        true,
+        "Password of the PKCS#12 bundle (empty when it has none).",
+    ),
+    boolean(
+        "use_oidc",
+        &["ARM_USE_OIDC"],
+        "Sign in with workload identity federation (OIDC): a token from GitHub Actions, Azure DevOps, HCP \
+         Terraform or Kubernetes is exchanged for a Graph token.",
+    ),
+    text(
+        "oidc_token",
+        &["ARM_OIDC_TOKEN"],
+        true,
+        "The federated (OIDC) token itself.",
+    ),
+    text(
+        "oidc_token_file_path",
+        &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"],
+        false,
+        "A file holding the federated token; read again at every sign-in, so a rotated token is picked up.",
+    ),
+    text(
+        "oidc_request_url",
+        &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"],
+        false,
+        "URL to request a federated token from (GitHub Actions sets `ACTIONS_ID_TOKEN_REQUEST_URL`; with \
+         `ado_pipeline_service_connection_id` it defaults to `SYSTEM_OIDCREQUESTURI`).",
+    ),
+    text(
+        "oidc_request_token",
+        &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+        true,
+        "Bearer token for `oidc_request_url` (with `ado_pipeline_service_connection_id` it defaults to \
+         `SYSTEM_ACCESSTOKEN`).",
+    ),
+    text(
+        "ado_pipeline_service_connection_id",
+        &[
+            "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+            "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID",
+        ],
+        false,
+        "Id of the Azure DevOps service connection (workload identity federation) whose token to request, \
+         using `SYSTEM_OIDCREQUESTURI` and `SYSTEM_ACCESSTOKEN`.",
+    ),
+    boolean(
+        "use_msi",
+        &["ARM_USE_MSI"],
+        "Sign in as the managed identity of the Azure resource the provider runs on.",
+    ),
+    text(
+        "msi_endpoint",
+        &["ARM_MSI_ENDPOINT"],
+        false,
+        "Managed identity token endpoint to use instead of the Instance Metadata Service \
+         (`http://169.254.169.254/metadata/identity/oauth2/token`); App Service's `IDENTITY_ENDPOINT` is \
+         detected without it.",
+    ),
+    boolean(
+        "use_cli",
+        &["ARM_USE_CLI"],
+        "Sign in with the account of the Azure CLI (`az login`) when no other method is configured. \
+         Default `true`.",
+    ),
+    text(
+        "environment",
+        &["ARM_ENVIRONMENT"],
+        false,
+        "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
+         `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
+    ),
+    text(
+        "graph_endpoint",
+        &["INTUNE_GRAPH_ENDPOINT"],
+        false,
+        "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
+         `http://` is accepted only for loopback hosts.",
+    ),
+    text(
+        "authority_host",
+        &["INTUNE_AUTHORITY_HOST"],
+        false,
+        "Overrides the Entra ID login root URL; tokens come from \
+         `{authority_host}/{tenant_id}/oauth2/v2.0/token`. `http://` only for loopback hosts.",
+    ),
 ];
 
 /// A national cloud: its keyword, aliases, login root and Graph root.
@@ -102,12 +232,6 @@ pub fn cloud(name: &str) -> Option<&'static Cloud> {
         .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
 }
 
-/// Where a value came from, for messages that must not show secrets.
-struct Resolved {
-    value: String,
-    source: String,
-}
-
 /// Reads an environment variable; tests substitute a map.
 type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -130,9 +254,15 @@ impl IntuneProvider {
              come from an environment variable; the attribute wins.",
         );
         for s in SETTINGS {
-            let mut attr = Attribute::new(s.name, Type::String, Mode::Optional).description(
-                format!("{} Environment: {}.", s.description, env_list(s.env)),
-            );
+            let ty = match s.kind {
+                Kind::String => Type::String,
+                Kind::Bool => Type::Bool,
+            };
+            let mut attr = Attribute::new(s.name, ty, Mode::Optional).description(format!(
+                "{} Environment: {}.",
+                s.description,
+                env_list(s.env)
+            ));
             if s.sensitive {
                 attr = attr.sensitive();
             }
@@ -145,11 +275,22 @@ impl IntuneProvider {
     }
 
     /// The attribute when set, else the first environment variable set.
+    /// Booleans come back as `true`/`false` from the attribute and as
+    /// written from a variable.
     fn resolve(&self, config: &Value, s: &Setting) -> Option<Resolved> {
-        if let Some(v) = config.get(s.name).as_str().filter(|v| !v.trim().is_empty()) {
+        let attribute = match s.kind {
+            Kind::String => config
+                .get(s.name)
+                .as_str()
+                .filter(|v| !v.trim().is_empty())
+                .map(str::to_string),
+            Kind::Bool => config.get(s.name).as_bool().map(|b| b.to_string()),
+        };
+        if let Some(value) = attribute {
             return Some(Resolved {
-                value: v.to_string(),
+                value,
                 source: format!("attribute {}", s.name),
+                from_attribute: true,
             });
         }
         s.env.iter().find_map(|var| {
@@ -158,8 +299,33 @@ impl IntuneProvider {
                 .map(|v| Resolved {
                     value: v,
                     source: format!("environment variable {var}"),
+                    from_attribute: false,
                 })
         })
+    }
+}
+
+/// The settings of one configuration, as `credentials::choose` reads them.
+struct ConfigSettings<'a> {
+    provider: &'a IntuneProvider,
+    config: &'a Value,
+}
+
+impl Settings for ConfigSettings<'_> {
+    fn setting(&self, name: &str) -> Option<Resolved> {
+        let s = SETTINGS.iter().find(|s| s.name == name)?;
+        self.provider.resolve(self.config, s)
+    }
+
+    fn unset(&self, name: &str) -> String {
+        match SETTINGS.iter().find(|s| s.name == name) {
+            Some(s) => format!("{name} is not set (nor {})", s.env.join(" or ")),
+            None => format!("{name} is not set"),
+        }
+    }
+
+    fn env(&self, var: &str) -> Option<String> {
+        (self.provider.env)(var).filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -175,6 +341,16 @@ fn env_list(vars: &[&str]) -> String {
         .map(|v| format!("`{v}`"))
         .collect::<Vec<_>>()
         .join(" or ")
+}
+
+/// "- client secret: client_secret is not set (nor ARM_CLIENT_SECRET)"
+/// lines, one per method passed over.
+fn method_lines(skipped: &[Skipped]) -> String {
+    skipped
+        .iter()
+        .map(|s| format!("- {}: {}", s.method, s.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[async_trait]
@@ -212,6 +388,40 @@ impl ProviderDefinition for IntuneProvider {
                 }
             }
         }
+        let settings = ConfigSettings {
+            provider: self,
+            config,
+        };
+        for s in SETTINGS.iter().filter(|s| s.kind == Kind::Bool) {
+            if let Err(ChoiceError::Invalid {
+                summary, detail, ..
+            }) = credentials::flag(&settings, s.name)
+            {
+                diags.error(summary, detail);
+            }
+        }
+        if let (Some(inline), Some(path)) = (
+            settings.setting("client_certificate"),
+            settings.setting("client_certificate_path"),
+        ) {
+            let detail = format!(
+                "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
+                inline.source, path.source
+            );
+            match (inline.from_attribute, path.from_attribute) {
+                (true, _) => diags.error_at(
+                    AttributePath::attr("client_certificate"),
+                    "Conflicting client certificate settings",
+                    detail,
+                ),
+                (false, true) => diags.error_at(
+                    AttributePath::attr("client_certificate_path"),
+                    "Conflicting client certificate settings",
+                    detail,
+                ),
+                (false, false) => diags.error("Conflicting client certificate settings", detail),
+            }
+        }
     }
 
     async fn configure(
@@ -229,24 +439,34 @@ impl ProviderDefinition for IntuneProvider {
             None => &CLOUDS[0],
         };
         let get = |name| self.resolve(config, setting(name));
-        let (tenant, client_id, secret) =
-            (get("tenant_id"), get("client_id"), get("client_secret"));
-        let (Some(tenant), Some(client_id), Some(secret)) = (tenant, client_id, secret) else {
-            let missing: Vec<String> = ["tenant_id", "client_id", "client_secret"]
-                .into_iter()
-                .filter(|n| get(n).is_none())
-                .map(|n| format!("{n} ({})", env_list(setting(n).env)))
-                .collect();
-            diags.error(
-                "Missing credentials",
-                format!(
-                    "The intune provider signs in to Entra ID with a client secret and needs tenant_id, client_id \
-                     and client_secret, set in the provider block or through ARM_TENANT_ID, ARM_CLIENT_ID and \
-                     ARM_CLIENT_SECRET. Not set: {}.",
-                    missing.join(", ")
-                ),
-            );
-            return None;
+        let settings = ConfigSettings {
+            provider: self,
+            config,
+        };
+        let choice = match credentials::choose(&settings) {
+            Ok(choice) => choice,
+            Err(ChoiceError::NoneApplies(skipped)) => {
+                diags.error(
+                    "No credentials for Entra ID",
+                    format!(
+                        "The provider signs in with the first of these methods whose settings are complete, \
+                         and none is:\n{}\nSee the provider documentation, section Authentication.",
+                        method_lines(&skipped)
+                    ),
+                );
+                return None;
+            }
+            Err(ChoiceError::Invalid {
+                summary,
+                detail,
+                attribute,
+            }) => {
+                match attribute {
+                    Some(name) => diags.error_at(AttributePath::attr(name), summary, detail),
+                    None => diags.error(summary, detail),
+                }
+                return None;
+            }
         };
         let graph_endpoint = get("graph_endpoint")
             .map(|r| r.value)
@@ -254,25 +474,44 @@ impl ProviderDefinition for IntuneProvider {
         let authority_host = get("authority_host")
             .map(|r| r.value)
             .unwrap_or_else(|| cloud.authority_host.to_string());
-        let config = GraphConfig {
+        tracing::debug!(
+            method = choice.credential.method(),
+            "signing in to Entra ID with {}",
+            choice.description
+        );
+        let graph_config = GraphConfig {
             graph_endpoint,
             authority_host,
-            tenant_id: tenant.value,
-            credential: Credential::ClientSecret {
-                client_id: client_id.value,
-                client_secret: Secret::new(secret.value),
-            },
+            tenant_id: choice.tenant_id,
+            credential: choice.credential,
             user_agent: user_agent(terraform_version),
             retry: RetryPolicy::default(),
             write_pacing: WritePacing::default(),
         };
-        match GraphClient::new(config) {
-            Ok(client) => Some(client),
+        let client = match GraphClient::new(graph_config) {
+            Ok(client) => client,
             Err(e) => {
-                diags.error("Invalid provider configuration", e.to_string());
-                None
+                diags.error(
+                    "Invalid provider configuration",
+                    format!("Signing in with {}: {e}", choice.description),
+                );
+                return None;
             }
+        };
+        // Sign in now: a credential problem is then one diagnostic here
+        // rather than an error on every resource.
+        if let Err(error) = client.sign_in(Instant::now() + SIGN_IN_BUDGET).await {
+            let mut detail = format!("Signing in with {} failed:\n{error}", choice.description);
+            if !choice.skipped.is_empty() {
+                detail.push_str(&format!(
+                    "\n\nMethods before it in the order the provider tries them did not apply:\n{}",
+                    method_lines(&choice.skipped)
+                ));
+            }
+            diags.error("Sign-in to Entra ID failed", detail);
+            return None;
         }
+        Some(client)
     }
 
     fn stop(&self, client: &GraphClient) {
@@ -317,8 +556,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn missing_credentials_give_one_diagnostic_naming_attributes_and_variables() {
-        let p = provider(&[("ARM_TENANT_ID", "contoso.onmicrosoft.com")]);
+    async fn missing_credentials_give_one_diagnostic_listing_every_method() {
+        let p = provider(&[
+            ("ARM_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("ARM_CLIENT_SECRET", "env-secret-value"),
+            ("PATH", "/nonexistent"),
+        ]);
         let mut diags = Diagnostics::new();
         assert!(
             p.configure(&config(&[]), "1.11.4", &mut diags)
@@ -327,13 +570,19 @@ mod tests {
         );
         let all: Vec<_> = diags.iter().collect();
         assert_eq!(all.len(), 1);
+        assert_eq!(all[0].summary, "No credentials for Entra ID");
         let detail = &all[0].detail;
-        assert!(detail.contains("client_id (`ARM_CLIENT_ID`)"), "{detail}");
-        assert!(
-            detail.contains("client_secret (`ARM_CLIENT_SECRET`)"),
-            "{detail}"
-        );
-        assert!(!detail.contains("tenant_id (`"), "{detail}");
+        for line in [
+            "- client certificate: client_certificate is not set (nor ARM_CLIENT_CERTIFICATE), and \
+             client_certificate_path is not set (nor ARM_CLIENT_CERTIFICATE_PATH)",
+            "- client secret: client_secret is set, but client_id is not set (nor ARM_CLIENT_ID)",
+            "- OIDC: use_oidc is not set (nor ARM_USE_OIDC); set it to true to use this method",
+            "- managed identity: use_msi is not set (nor ARM_USE_MSI)",
+            "- Azure CLI: `az` was not found on PATH",
+        ] {
+            assert!(detail.contains(line), "{line:?} not in {detail}");
+        }
+        assert!(!detail.contains("env-secret-value"), "{detail}");
     }
 
     #[tokio::test]
@@ -341,6 +590,7 @@ mod tests {
         let p = provider(&[
             ("ARM_CLIENT_SECRET", "env-secret-value"),
             ("INTUNE_GRAPH_ENDPOINT", "http://example.com"),
+            ("ARM_USE_MSI", "true"),
         ]);
         let c = config(&[
             ("tenant_id", "t"),
@@ -350,9 +600,31 @@ mod tests {
         let mut diags = Diagnostics::new();
         p.validate(&c, &mut diags);
         assert!(diags.is_empty(), "{diags:?}");
-        assert!(
-            p.configure(&c, "1.0.3", &mut diags).await.is_some(),
-            "{diags:?}"
+        let settings = ConfigSettings {
+            provider: &p,
+            config: &c,
+        };
+        assert_eq!(
+            settings.setting("graph_endpoint").unwrap().source,
+            "attribute graph_endpoint"
+        );
+        let choice = credentials::choose(&settings).unwrap();
+        assert_eq!(choice.credential.method(), "client secret");
+        assert_eq!(
+            choice.description,
+            "the client secret (client_secret from environment variable ARM_CLIENT_SECRET, client_id from \
+             attribute client_id)"
+        );
+        let mut off = config(&[]);
+        off.set("use_msi", Value::Bool(false));
+        let settings = ConfigSettings {
+            provider: &p,
+            config: &off,
+        };
+        assert_eq!(
+            settings.setting("use_msi").unwrap().value,
+            "false",
+            "a boolean attribute wins over ARM_USE_MSI"
         );
         let bad = config(&[]);
         let mut diags = Diagnostics::new();
@@ -364,6 +636,46 @@ mod tests {
         assert_eq!(d.path, Some(AttributePath::attr("graph_endpoint")));
         assert!(d.detail.contains("INTUNE_GRAPH_ENDPOINT"));
         assert!(!format!("{diags:?}").contains("env-secret-value"));
+    }
+
+    #[test]
+    fn validation_checks_booleans_and_certificate_conflicts() {
+        let p = provider(&[
+            ("ARM_USE_OIDC", "yes"),
+            ("ARM_CLIENT_CERTIFICATE_PATH", "/a.pfx"),
+        ]);
+        let mut diags = Diagnostics::new();
+        p.validate(&config(&[("client_certificate", "QUJD")]), &mut diags);
+        let all: Vec<_> = diags.iter().collect();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[0].summary, "Invalid use_oidc");
+        assert!(all[0].detail.contains("environment variable ARM_USE_OIDC"));
+        assert_eq!(all[1].summary, "Conflicting client certificate settings");
+        assert_eq!(all[1].path, Some(AttributePath::attr("client_certificate")));
+        assert!(!all[1].detail.contains("QUJD"));
+    }
+
+    #[test]
+    fn schema_types_and_sensitivity() {
+        let p = provider(&[]);
+        let block = &p.schema.block;
+        for (name, ty, sensitive) in [
+            ("use_cli", Type::Bool, false),
+            ("use_oidc", Type::Bool, false),
+            ("use_msi", Type::Bool, false),
+            ("client_secret", Type::String, true),
+            ("client_certificate", Type::String, true),
+            ("client_certificate_password", Type::String, true),
+            ("oidc_token", Type::String, true),
+            ("oidc_request_token", Type::String, true),
+            ("oidc_token_file_path", Type::String, false),
+            ("msi_endpoint", Type::String, false),
+        ] {
+            let attr = block
+                .find_attribute(name)
+                .unwrap_or_else(|| panic!("{name}"));
+            assert_eq!((&attr.ty, attr.sensitive), (&ty, sensitive), "{name}");
+        }
     }
 
     #[test]

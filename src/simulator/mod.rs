@@ -12,12 +12,35 @@
 //! # Endpoints
 //!
 //! * `POST /{tenant}/oauth2/v2.0/token` — form `grant_type=client_credentials`,
-//!   `client_id`, `client_secret`, `scope` (`https://graph.microsoft.com/.default`,
-//!   `{base_url}/.default` or Graph's app id + `/.default`). Errors carry
-//!   Entra's shape and AADSTS codes (90002 unknown tenant, 700016 unknown
-//!   client, 7000215 bad secret, 7000218 no secret, 1002012 bad scope,
-//!   500011 unknown resource, 70003 unsupported grant, 900144 missing field).
-//!   Client assertions (certificate credentials) are refused with 700027.
+//!   `client_id`, `scope` (`https://graph.microsoft.com/.default`,
+//!   `{base_url}/.default` or Graph's app id + `/.default`) and either
+//!   `client_secret` or `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+//!   with `client_assertion`. An assertion whose `iss` is the client id must
+//!   be signed (RS256/PS256) by one of [`SimConfig::client_certificates`]
+//!   named by `x5t#S256` or `x5t`, have the token URL as `aud`, `sub` = the
+//!   client id, `nbf` ≤ now < `exp` and a `jti` not used before; any other
+//!   assertion is a federated token, verified with its issuer's key from
+//!   [`SimConfig::oidc_issuers`] and matched against
+//!   [`SimConfig::federated_credentials`]. Errors carry Entra's shape and
+//!   AADSTS codes (90002 unknown tenant, 700016 unknown client, 7000215 bad
+//!   secret, 7000218 no credential, 1002012 bad scope, 500011 unknown
+//!   resource, 70003 unsupported grant, 900144 missing or conflicting field,
+//!   50027 malformed assertion, 700021 `sub` not the client, 700023 wrong
+//!   audience, 700024 outside `nbf`..`exp`, 700027 unknown key or bad
+//!   signature, 700029 replayed `jti` (the simulator's own number), 50013
+//!   federated signature, 700211/700212/700213 no federated credential for
+//!   the issuer/audience/subject).
+//! * `GET /metadata/identity/oauth2/token` (IMDS style: `Metadata: true`,
+//!   `api-version=2018-02-01`, `resource`, optional `client_id`) and
+//!   `GET /msi/token` (App Service style: `X-IDENTITY-HEADER`,
+//!   `api-version=2019-08-01`) — only with [`SimConfig::managed_identity`];
+//!   the tokens they issue are valid for Graph.
+//! * `GET /github-actions/idtoken?api-version=2.0&audience=…` (bearer: the
+//!   request token) → `{"value": jwt}`, and `POST
+//!   /azure-devops/oidctoken?api-version=7.1&serviceConnectionId=…` (bearer:
+//!   the access token; a wrong one gets Azure DevOps' 203 sign-in page) →
+//!   `{"oidcToken": jwt}` — only with [`SimConfig::github_actions`] /
+//!   [`SimConfig::azure_devops`].
 //! * `/beta/deviceManagement/deviceConfigurations` — `GET` (paged by
 //!   [`SimConfig::page_size`]; `$filter`, `$top`, `$select`,
 //!   `$expand=assignments`, `$skiptoken` from `@odata.nextLink`), `POST`.
@@ -122,6 +145,8 @@ mod clock;
 mod conn;
 mod errors;
 mod faults;
+mod identity;
+mod jwt;
 mod odata;
 mod ops;
 mod routes;
@@ -143,7 +168,9 @@ pub use faults::Fault;
 /// How a simulator instance behaves. `Default` gives the tenant
 /// `00000000-0000-0000-0000-0000000000aa`, client
 /// `00000000-0000-0000-0000-0000000000bb`, secret `simulator-secret`, pages
-/// of 100, one-hour tokens, any free port and no write limit.
+/// of 100, one-hour tokens, any free port and no write limit; no
+/// certificate, federated credential or managed identity is trusted, and
+/// the ID-token endpoints are off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimConfig {
     pub tenant_id: String,
@@ -159,6 +186,75 @@ pub struct SimConfig {
     pub enforce_write_limit: bool,
     /// How assignment targets without a filter echo the filter id.
     pub no_filter_echo: NoFilterEcho,
+    /// Certificates (DER) registered on the application: client assertions
+    /// signed with their keys are accepted.
+    pub client_certificates: Vec<Vec<u8>>,
+    /// OIDC issuers whose signing keys the simulator holds: it verifies
+    /// federated tokens they sign, and its ID-token endpoints sign with them.
+    pub oidc_issuers: Vec<OidcIssuer>,
+    /// Federated identity credentials on the application: the
+    /// issuer/subject/audience triples whose tokens it may exchange.
+    pub federated_credentials: Vec<FederatedCredential>,
+    /// Serve a GitHub Actions-style ID-token endpoint
+    /// ([`Simulator::github_actions_url`]).
+    pub github_actions: Option<IdTokenEndpoint>,
+    /// Serve an Azure DevOps-style OIDC endpoint
+    /// ([`Simulator::azure_devops_url`]) for one service connection.
+    pub azure_devops: Option<AzureDevOpsEndpoint>,
+    /// Serve managed identity endpoints in the IMDS style
+    /// ([`Simulator::imds_url`]) and the App Service style
+    /// ([`Simulator::app_service_url`]).
+    pub managed_identity: Option<ManagedIdentities>,
+}
+
+/// An OIDC issuer the simulator plays (GitHub Actions, Azure DevOps, HCP
+/// Terraform, a Kubernetes cluster): its `iss` and its RSA key (PKCS#8 DER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcIssuer {
+    pub issuer: String,
+    pub signing_key_pkcs8: Vec<u8>,
+}
+
+/// One federated identity credential of the application, as in the portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedCredential {
+    pub issuer: String,
+    pub subject: String,
+    /// Normally `api://AzureADTokenExchange`.
+    pub audience: String,
+}
+
+/// A GitHub Actions-style ID-token endpoint: `GET` with
+/// `Authorization: Bearer {request_token}` and `audience=…` answers
+/// `{"value": jwt}` for `subject`, signed by `issuer` (one of
+/// [`SimConfig::oidc_issuers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenEndpoint {
+    pub issuer: String,
+    pub subject: String,
+    pub request_token: String,
+}
+
+/// An Azure DevOps-style OIDC endpoint: `POST
+/// ?api-version=7.1&serviceConnectionId={service_connection_id}` with
+/// `Authorization: Bearer {access_token}` answers `{"oidcToken": jwt}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureDevOpsEndpoint {
+    pub issuer: String,
+    pub subject: String,
+    pub access_token: String,
+    pub service_connection_id: String,
+}
+
+/// The managed identities of the "machine" the simulator plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedIdentities {
+    /// Whether a request without `client_id` gets a token.
+    pub system_assigned: bool,
+    /// Client ids of user-assigned identities.
+    pub user_assigned: Vec<String>,
+    /// The `IDENTITY_HEADER` value the App Service-style endpoint requires.
+    pub identity_header: String,
 }
 
 /// The forms in which Graph has been seen to report "no assignment filter"
@@ -196,6 +292,12 @@ impl Default for SimConfig {
             port: 0,
             enforce_write_limit: false,
             no_filter_echo: NoFilterEcho::Null,
+            client_certificates: Vec::new(),
+            oidc_issuers: Vec::new(),
+            federated_credentials: Vec::new(),
+            github_actions: None,
+            azure_devops: None,
+            managed_identity: None,
         }
     }
 }
@@ -227,17 +329,19 @@ impl RecordedRequest {
             .map(|(_, value)| value)
     }
 
-    /// Whether this is a Graph write (POST/PATCH/PUT/DELETE outside the
-    /// token endpoint).
+    /// Whether this is a Graph write (POST/PATCH/PUT/DELETE under `/beta`
+    /// or `/v1.0`; sign-in endpoints excluded).
     pub fn is_graph_write(&self) -> bool {
         matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
-            && !self.path.ends_with("/oauth2/v2.0/token")
+            && (self.path.starts_with("/beta/") || self.path.starts_with("/v1.0/"))
     }
 }
 
 /// State shared by the server thread and the [`Simulator`] handle.
 struct Shared {
     config: SimConfig,
+    /// What the token endpoint trusts, prepared from `config` once.
+    trust: auth::Trust,
     base_url: String,
     schema: &'static schema::Schema,
     state: Mutex<State>,
@@ -288,7 +392,9 @@ impl Simulator {
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
+        let trust = auth::Trust::new(&config).map_err(io::Error::other)?;
         let shared = Arc::new(Shared {
+            trust,
             config,
             base_url: format!("http://127.0.0.1:{port}"),
             schema,
@@ -347,6 +453,65 @@ impl Simulator {
 
     pub fn config(&self) -> &SimConfig {
         &self.shared.config
+    }
+
+    /// The GitHub Actions-style ID-token URL, as `ACTIONS_ID_TOKEN_REQUEST_URL`
+    /// carries it (with a query string already).
+    pub fn github_actions_url(&self) -> String {
+        format!(
+            "{}/{}?api-version=2.0",
+            self.shared.base_url,
+            identity::GITHUB_PATH
+        )
+    }
+
+    /// The Azure DevOps-style OIDC URL, as `SYSTEM_OIDCREQUESTURI` carries it.
+    pub fn azure_devops_url(&self) -> String {
+        format!("{}/{}", self.shared.base_url, identity::AZURE_DEVOPS_PATH)
+    }
+
+    /// The IMDS-style managed identity token URL, for `msi_endpoint`.
+    pub fn imds_url(&self) -> String {
+        format!("{}/{}", self.shared.base_url, identity::IMDS_PATH)
+    }
+
+    /// The App Service-style managed identity URL, for `IDENTITY_ENDPOINT`.
+    pub fn app_service_url(&self) -> String {
+        format!("{}/{}", self.shared.base_url, identity::APP_SERVICE_PATH)
+    }
+
+    /// Issues a Graph access token as if someone had signed in elsewhere
+    /// (what `az account get-access-token` hands out): a stand-in for the
+    /// Azure CLI in tests.
+    pub fn issue_access_token(&self) -> String {
+        let lifetime = self.shared.config.token_lifetime;
+        let body = self.shared.lock().tokens.issue(lifetime);
+        body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Signs a federated token as `issuer` (one of
+    /// [`SimConfig::oidc_issuers`]) would, valid from `not_before` to
+    /// `expires` (Unix seconds): what HCP Terraform or Kubernetes hands a
+    /// workload. `None` for an unknown issuer.
+    pub fn federated_token(
+        &self,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+        not_before: i64,
+        expires: i64,
+    ) -> Option<String> {
+        identity::mint(
+            &self.shared.config,
+            issuer,
+            subject,
+            audience,
+            not_before,
+            expires,
+        )
     }
 
     /// Arms `fault` for the next matching requests of any method.

@@ -23,6 +23,7 @@ use super::auth::Credentials;
 use super::conn::Connection;
 use super::errors::{EntraError, GraphError};
 use super::faults::{Action, Fault};
+use super::identity;
 use super::odata::{self, QueryOptions};
 use super::ops::{self, OpError};
 use super::schema::EntityType;
@@ -49,6 +50,8 @@ enum Reply {
     NoContent,
     Graph(GraphError),
     Entra(EntraError),
+    /// A managed identity or ID-token endpoint's answer.
+    Service(identity::Answer),
     /// Cut the connection without answering.
     Drop,
 }
@@ -61,6 +64,9 @@ impl Reply {
             Reply::NoContent => 204,
             Reply::Graph(e) => e.status.as_u16(),
             Reply::Entra(e) => e.status.as_u16(),
+            Reply::Service(
+                identity::Answer::Json(status, _) | identity::Answer::Html(status, _),
+            ) => status.as_u16(),
             Reply::Drop => 0,
         }
     }
@@ -154,6 +160,20 @@ fn api(shared: &Shared, parts: &Parts, bytes: &Bytes, now: OffsetDateTime) -> Re
     if let Some(tenant) = token_tenant(path) {
         return token(shared, parts, &tenant, bytes);
     }
+    if let Some(service) = identity::service(path) {
+        let query = odata::query_pairs(parts.uri.query()).unwrap_or_default();
+        let request = identity::Request {
+            service,
+            method: &parts.method,
+            headers: &parts.headers,
+            query: &query,
+            base_url: &shared.base_url,
+        };
+        let mut state = shared.lock();
+        if let Some(answer) = identity::handle(&shared.config, &mut state.tokens, &request) {
+            return Reply::Service(answer);
+        }
+    }
     let mut segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if segments.len() > 1 && segments.last() == Some(&"") {
         segments.pop();
@@ -234,6 +254,7 @@ fn token(shared: &Shared, parts: &Parts, tenant: &str, bytes: &Bytes) -> Reply {
         client_secret: &shared.config.client_secret,
         token_lifetime: shared.config.token_lifetime,
         base_url: &shared.base_url,
+        trust: &shared.trust,
     };
     match state.tokens.request(&credentials, tenant, &form) {
         Ok(body) => Reply::Json(StatusCode::OK, body),
@@ -892,6 +913,20 @@ fn render(reply: Reply, ids: &Ids, now: OffsetDateTime) -> Response {
             "application/json; charset=utf-8",
             None,
         ),
+        Reply::Service(identity::Answer::Json(status, body)) => {
+            (status, Some(body), "application/json; charset=utf-8", None)
+        }
+        Reply::Service(identity::Answer::Html(status, page)) => {
+            let mut response = Response::new(Body::from(page));
+            *response.status_mut() = status;
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            set_header(headers, "date", &clock::http_date(now));
+            return response;
+        }
         // Never written: the connection is cut before hyper sends it.
         Reply::Drop => (
             StatusCode::INTERNAL_SERVER_ERROR,

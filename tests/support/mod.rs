@@ -5,6 +5,8 @@
 //! expected.
 #![allow(dead_code)]
 
+pub mod auth;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -188,6 +190,17 @@ impl Workspace {
 
     /// Runs terraform in `dir` (a subdirectory of the working directory).
     pub fn tf_in(&self, dir: &Path, args: &[&str]) -> Run {
+        self.run(dir, args, &[], &[])
+    }
+
+    /// Runs terraform with `set` added to and `unset` removed from the
+    /// environment of [`Workspace::tf`] for this one command (a pipeline
+    /// that signs in another way).
+    pub fn tf_with(&self, args: &[&str], set: &[(&str, String)], unset: &[&str]) -> Run {
+        self.run(&self.work(), args, set, unset)
+    }
+
+    fn run(&self, dir: &Path, args: &[&str], set: &[(&str, String)], unset: &[&str]) -> Run {
         let sim = self.sim.config();
         let mut cmd = Command::new(&self.tf.path);
         cmd.args(args)
@@ -209,6 +222,12 @@ impl Workspace {
             } else {
                 cmd.env(k, v);
             }
+        }
+        for (k, v) in set {
+            cmd.env(k, v);
+        }
+        for k in unset {
+            cmd.env_remove(k);
         }
         let out = cmd.output().expect("run terraform");
         Run {

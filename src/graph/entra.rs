@@ -1,10 +1,12 @@
-//! The OAuth2 client-credentials flow with an application secret:
+//! Entra ID's client-credentials token request,
 //! `POST {authority}/{tenant}/oauth2/v2.0/token` with
-//! `grant_type=client_credentials`, retried on 429/5xx and transient
-//! network failures like any Graph call.
+//! `grant_type=client_credentials`, proving the application's identity with
+//! a client secret, a certificate-signed assertion, or a federated token
+//! (workload identity federation) sent as the assertion. Retried on 429/5xx
+//! and transient network failures like any Graph call.
 //!
-//! The form body holds the secret, so neither it nor the token response is
-//! ever logged; logs show status, attempt and Entra's request id only.
+//! The form body holds the credential, so neither it nor the token response
+//! is ever logged; logs show status, attempt and Entra's request id only.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,89 +16,93 @@ use tokio::time::Instant;
 
 use super::GraphError;
 use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::certificate::ClientCertificate;
 use super::error::auth_error;
-use super::retry::{Retrier, Wait};
+use super::federated::FederatedToken;
+use super::token_http::{TokenCall, exchange, throttled_or_server_error};
 
-/// Client id and secret for one tenant's token endpoint.
+/// RFC 7523's assertion type for JWT client authentication.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How the application proves who it is.
 #[derive(Debug)]
-pub(crate) struct ClientSecretFlow {
+pub(crate) enum Proof {
+    Secret(Secret),
+    /// A new assertion, signed with the certificate's key, per attempt.
+    Certificate(ClientCertificate),
+    /// A token from a trusted issuer, obtained afresh for each token
+    /// request (files are re-read, endpoints asked again).
+    Federated(FederatedToken),
+}
+
+/// One application in one tenant's token endpoint.
+#[derive(Debug)]
+pub(crate) struct EntraFlow {
     pub token_url: Url,
     pub client_id: String,
-    pub client_secret: Secret,
     /// `{graph_endpoint}/.default`.
     pub scope: String,
+    pub proof: Proof,
 }
 
 #[async_trait::async_trait]
-impl TokenSource for ClientSecretFlow {
+impl TokenSource for EntraFlow {
     async fn fetch(
         &self,
         context: &FetchContext<'_>,
         deadline: Instant,
     ) -> Result<AccessToken, GraphError> {
-        let operation = format!("POST {}", self.token_url.path());
-        let mut retrier = Retrier::new(context.policy, context.stop, deadline, operation);
+        let federated = match &self.proof {
+            Proof::Federated(token) => Some(token.obtain(context, deadline).await?),
+            _ => None,
+        };
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        loop {
-            let attempt = retrier.start_attempt()?;
-            let form = [
-                ("grant_type", "client_credentials"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.client_secret.expose()),
-                ("scope", self.scope.as_str()),
-            ];
-            let request = context
-                .http
-                .request(Method::POST, self.token_url.clone())
-                .header("client-request-id", &client_request_id)
-                .form(&form);
-            let started = Instant::now();
-            let outcome = context
-                .stop
-                .run(context.http.send(request, retrier.attempt_timeout()))
-                .await?;
-            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-
-            let (error, wait) = match outcome {
-                Ok(reply) => {
-                    tracing::debug!(
-                        method = "POST",
-                        path = self.token_url.path(),
-                        status = reply.status,
-                        request_id = reply.header("x-ms-request-id").unwrap_or_default(),
-                        client_request_id = %client_request_id,
-                        attempt,
-                        duration_ms,
-                        "token request"
-                    );
-                    if reply.is_success() {
-                        return parse_token(&reply.body, started, retrier.operation());
-                    }
-                    let wait = reply
-                        .retry_after(SystemTime::now())
-                        .map_or(Wait::Backoff, Wait::Exactly);
-                    (auth_error(reply.status, &reply.body), wait)
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        method = "POST",
-                        path = self.token_url.path(),
-                        client_request_id = %client_request_id,
-                        attempt,
-                        duration_ms,
-                        error = %error,
-                        "token request failed"
-                    );
-                    (error, Wait::Backoff)
+        let call = TokenCall {
+            what: "token request",
+            method: Method::POST,
+            url: &self.token_url,
+            retry_status: throttled_or_server_error,
+        };
+        let build = |request: reqwest::RequestBuilder| {
+            let proof = match (&self.proof, &federated) {
+                (Proof::Secret(secret), _) => ("client_secret", secret.clone()),
+                (Proof::Certificate(certificate), _) => (
+                    "client_assertion",
+                    certificate
+                        .assertion(&self.client_id, self.token_url.as_str(), SystemTime::now())
+                        .map_err(|message| GraphError::Credential {
+                            method: "client certificate".into(),
+                            message,
+                            status: None,
+                        })?,
+                ),
+                (Proof::Federated(_), Some(token)) => ("client_assertion", token.clone()),
+                (Proof::Federated(_), None) => {
+                    return Err(GraphError::config("no federated token was obtained"));
                 }
             };
-            // The token request has no side effects, so every transient
-            // failure may be repeated.
-            if !error.is_retryable() {
-                return Err(error);
+            let mut form = vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", self.client_id.as_str()),
+                ("scope", self.scope.as_str()),
+            ];
+            if proof.0 == "client_assertion" {
+                form.push(("client_assertion_type", JWT_BEARER));
             }
-            retrier.pause(error, wait).await?;
-        }
+            form.push((proof.0, proof.1.expose()));
+            Ok(request
+                .header("client-request-id", &client_request_id)
+                .form(&form))
+        };
+        let (reply, started) = exchange(context.http, context, deadline, &call, build, |reply| {
+            auth_error(reply.status, &reply.body)
+        })
+        .await?;
+        parse_token(
+            &reply.body,
+            started,
+            &format!("POST {}", self.token_url.path()),
+        )
     }
 }
 

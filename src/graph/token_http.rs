@@ -1,0 +1,136 @@
+//! One HTTP exchange on the way to a token — Entra ID's token endpoint, a
+//! managed identity endpoint, the GitHub Actions or Azure DevOps ID-token
+//! endpoint — repeated on throttling and transient failures until its
+//! deadline, like any Graph call.
+//!
+//! These requests and their answers carry credentials, so nothing here logs
+//! a body, a header or a query string: only method, path, status, attempt,
+//! duration and the server's request id.
+
+use std::time::SystemTime;
+
+use reqwest::{Method, RequestBuilder, Url};
+use tokio::time::Instant;
+
+use super::GraphError;
+use super::auth::FetchContext;
+use super::http::{Http, Reply};
+use super::retry::{Retrier, Wait};
+
+/// What is being asked, for logs and retry decisions.
+pub(crate) struct TokenCall<'a> {
+    /// Log message, e.g. `"token request"`.
+    pub what: &'static str,
+    pub method: Method,
+    pub url: &'a Url,
+    /// Whether an answer with this status may be repeated.
+    pub retry_status: fn(u16) -> bool,
+}
+
+/// Sends the request `build` makes (a new one per attempt, so an assertion
+/// can be re-signed with a new `jti`) until a 2xx reply, a final failure or
+/// the deadline. `error_of` turns a failed reply into the error to return.
+pub(crate) async fn exchange(
+    http: &Http,
+    context: &FetchContext<'_>,
+    deadline: Instant,
+    call: &TokenCall<'_>,
+    build: impl Fn(RequestBuilder) -> Result<RequestBuilder, GraphError>,
+    error_of: impl Fn(&Reply) -> GraphError,
+) -> Result<(Reply, Instant), GraphError> {
+    let path = call.url.path();
+    let operation = format!("{} {path}", call.method);
+    let mut retrier = Retrier::new(context.policy, context.stop, deadline, operation);
+    loop {
+        let attempt = retrier.start_attempt()?;
+        let request = build(http.request(call.method.clone(), call.url.clone()))?;
+        let started = Instant::now();
+        let outcome = context
+            .stop
+            .run(http.send(request, retrier.attempt_timeout()))
+            .await?;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let (error, wait) = match outcome {
+            Ok(reply) => {
+                tracing::debug!(
+                    method = %call.method,
+                    path,
+                    status = reply.status,
+                    request_id = reply
+                        .header("x-ms-request-id")
+                        .or_else(|| reply.header("x-vss-e2eid"))
+                        .or_else(|| reply.header("x-github-request-id"))
+                        .unwrap_or_default(),
+                    attempt,
+                    duration_ms,
+                    "{}",
+                    call.what
+                );
+                if reply.is_success() {
+                    return Ok((reply, started));
+                }
+                let error = error_of(&reply);
+                if !(call.retry_status)(reply.status) {
+                    return Err(error);
+                }
+                let wait = reply
+                    .retry_after(SystemTime::now())
+                    .map_or(Wait::Backoff, Wait::Exactly);
+                (error, wait)
+            }
+            Err(error) => {
+                tracing::debug!(
+                    method = %call.method,
+                    path,
+                    attempt,
+                    duration_ms,
+                    error = %error,
+                    "{} failed",
+                    call.what
+                );
+                // Token requests have no side effects: every transient
+                // failure may be repeated.
+                if !error.is_retryable() {
+                    return Err(error);
+                }
+                (error, Wait::Backoff)
+            }
+        };
+        retrier.pause(error, wait).await?;
+    }
+}
+
+/// Throttling and server errors: what Entra ID and the ID-token endpoints
+/// ask clients to retry.
+pub(crate) fn throttled_or_server_error(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
+/// A short, printable excerpt of an error body for messages (bodies of
+/// failed token-side requests carry error texts, not credentials).
+pub(crate) fn body_excerpt(body: &[u8]) -> String {
+    const MAX: usize = 300;
+    let text = String::from_utf8_lossy(body);
+    let squashed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = squashed.chars().take(MAX).collect();
+    if out.len() < squashed.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(body_excerpt(b"  a\n  b\tc "), "a b c");
+        let long = "x".repeat(1000);
+        let excerpt = body_excerpt(long.as_bytes());
+        assert_eq!(excerpt.chars().count(), 301);
+        assert!(excerpt.ends_with('…'));
+        assert!(throttled_or_server_error(429) && throttled_or_server_error(503));
+        assert!(!throttled_or_server_error(400) && !throttled_or_server_error(404));
+    }
+}

@@ -1,0 +1,908 @@
+//! Which sign-in method the provider uses, from its settings: the first
+//! method whose settings are complete wins, in azuread's order — client
+//! certificate, client secret, OIDC (token, token file, GitHub Actions,
+//! Azure DevOps, HCP Terraform), managed identity, Azure CLI (DESIGN.md,
+//! "Credential choice").
+//!
+//! For every method passed over it keeps the reason, so that a failure can
+//! be explained in one diagnostic. Reasons and descriptions name settings,
+//! sources, paths and thumbprints, never a secret value.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use crate::graph::{
+    ClientCertificate, Credential, FederatedToken, IMDS_TOKEN_URL, ManagedIdentityEndpoint, Secret,
+};
+
+/// A setting's value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub value: String,
+    /// `attribute client_secret` or `environment variable ARM_CLIENT_SECRET`.
+    pub source: String,
+    /// Whether the value came from the provider block (diagnostics then
+    /// point at the attribute).
+    pub from_attribute: bool,
+}
+
+/// The settings as the provider resolved them: attribute, else environment
+/// variables; plus the variables that are not provider settings
+/// (`SYSTEM_ACCESSTOKEN`, `IDENTITY_ENDPOINT`, `PATH`, ...).
+pub(crate) trait Settings {
+    /// The provider setting `name`.
+    fn setting(&self, name: &str) -> Option<Resolved>;
+    /// How to say "`name` is not set" with its environment variables.
+    fn unset(&self, name: &str) -> String;
+    /// An environment variable that is no provider setting.
+    fn env(&self, var: &str) -> Option<String>;
+}
+
+/// The method chosen, and why the ones before it were not.
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub credential: Credential,
+    /// The tenant for the Graph client; empty when the method needs none.
+    pub tenant_id: String,
+    /// What was chosen, with sources: "client secret (client_secret from
+    /// environment variable ARM_CLIENT_SECRET)".
+    pub description: String,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A method passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    pub method: &'static str,
+    pub reason: String,
+}
+
+/// Why no credential could be built.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ChoiceError {
+    /// No method's settings were complete; every method with its reason.
+    NoneApplies(Vec<Skipped>),
+    /// A method's settings are complete but unusable (an unreadable
+    /// certificate, a wrong password, a setting that is not a boolean).
+    /// `attribute` is set when the value came from the provider block.
+    Invalid {
+        summary: String,
+        detail: String,
+        attribute: Option<&'static str>,
+    },
+}
+
+/// What one method made of the settings.
+enum Step {
+    Ready {
+        credential: Credential,
+        tenant_id: String,
+        description: String,
+    },
+    Skip(String),
+    Invalid(ChoiceError),
+}
+
+type MethodFn = fn(&dyn Settings) -> Step;
+
+/// The methods in the order they are tried.
+const METHODS: [(&str, MethodFn); 5] = [
+    ("client certificate", client_certificate),
+    ("client secret", client_secret),
+    ("OIDC", oidc),
+    ("managed identity", managed_identity),
+    ("Azure CLI", azure_cli),
+];
+
+/// Picks the first method whose settings are complete.
+pub(crate) fn choose(settings: &dyn Settings) -> Result<Choice, ChoiceError> {
+    let mut skipped = Vec::new();
+    for (method, try_method) in METHODS {
+        match try_method(settings) {
+            Step::Ready {
+                credential,
+                tenant_id,
+                description,
+            } => {
+                return Ok(Choice {
+                    credential,
+                    tenant_id,
+                    description,
+                    skipped,
+                });
+            }
+            Step::Skip(reason) => skipped.push(Skipped { method, reason }),
+            Step::Invalid(error) => return Err(error),
+        }
+    }
+    Err(ChoiceError::NoneApplies(skipped))
+}
+
+/// A boolean setting: `true`/`false` and the other spellings azurerm's
+/// (Go's `strconv.ParseBool`) accepts. `Err` names the source.
+pub(crate) fn flag(
+    settings: &dyn Settings,
+    name: &'static str,
+) -> Result<Option<bool>, ChoiceError> {
+    let Some(resolved) = settings.setting(name) else {
+        return Ok(None);
+    };
+    parse_bool(&resolved.value)
+        .map(Some)
+        .ok_or_else(|| ChoiceError::Invalid {
+            summary: format!("Invalid {name}"),
+            detail: format!(
+                "{:?} (from {}) is not a boolean; use true or false.",
+                resolved.value, resolved.source
+            ),
+            attribute: None,
+        })
+}
+
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// `tenant_id` and `client_id`, or why the method cannot run without them.
+fn tenant_and_client(settings: &dyn Settings, what: &str) -> Result<(Resolved, Resolved), String> {
+    match (settings.setting("tenant_id"), settings.setting("client_id")) {
+        (Some(tenant), Some(client)) => Ok((tenant, client)),
+        (tenant, client) => {
+            let mut missing = Vec::new();
+            if tenant.is_none() {
+                missing.push(settings.unset("tenant_id"));
+            }
+            if client.is_none() {
+                missing.push(settings.unset("client_id"));
+            }
+            Err(format!("{what} is set, but {}", missing.join(" and ")))
+        }
+    }
+}
+
+/// Why an opt-in method (`use_oidc`, `use_msi`) is off.
+fn not_enabled(settings: &dyn Settings, name: &str, value: Option<bool>) -> String {
+    match value {
+        Some(false) => format!("{name} is false"),
+        _ => format!(
+            "{}; set it to true to use this method",
+            settings.unset(name)
+        ),
+    }
+}
+
+fn invalid(summary: &str, detail: String, from: &Resolved, attribute: &'static str) -> Step {
+    Step::Invalid(ChoiceError::Invalid {
+        summary: summary.to_string(),
+        detail,
+        attribute: from.from_attribute.then_some(attribute),
+    })
+}
+
+fn client_certificate(settings: &dyn Settings) -> Step {
+    let inline = settings.setting("client_certificate");
+    let path = settings.setting("client_certificate_path");
+    let (bundle, from, attribute) = match (&inline, &path) {
+        (None, None) => {
+            return Step::Skip(format!(
+                "{}, and {}",
+                settings.unset("client_certificate"),
+                settings.unset("client_certificate_path")
+            ));
+        }
+        (Some(inline), Some(path)) => {
+            return Step::Invalid(ChoiceError::Invalid {
+                summary: "Conflicting client certificate settings".into(),
+                detail: format!(
+                    "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
+                    inline.source, path.source
+                ),
+                attribute: inline
+                    .from_attribute
+                    .then_some("client_certificate")
+                    .or(path.from_attribute.then_some("client_certificate_path")),
+            });
+        }
+        (Some(inline), None) => (None, inline, "client_certificate"),
+        (None, Some(path)) => (
+            Some(PathBuf::from(&path.value)),
+            path,
+            "client_certificate_path",
+        ),
+    };
+    let (tenant, client) = match tenant_and_client(settings, attribute) {
+        Ok(pair) => pair,
+        Err(reason) => return Step::Skip(reason),
+    };
+    let bytes = match &bundle {
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                return invalid(
+                    "Unreadable client certificate",
+                    format!(
+                        "Reading the PKCS#12 file {} (client_certificate_path from {}) failed: {error}.",
+                        path.display(),
+                        from.source
+                    ),
+                    from,
+                    attribute,
+                );
+            }
+        },
+        None => {
+            let text: String = from.value.split_whitespace().collect();
+            match base64::engine::general_purpose::STANDARD.decode(text) {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    return invalid(
+                        "Invalid client_certificate",
+                        format!(
+                            "client_certificate (from {}) must be the PKCS#12 file in base64, e.g. \
+                             filebase64(\"app.pfx\"); it is not valid base64.",
+                            from.source
+                        ),
+                        from,
+                        attribute,
+                    );
+                }
+            }
+        }
+    };
+    let password = settings
+        .setting("client_certificate_password")
+        .map(|p| Secret::new(p.value))
+        .unwrap_or_else(|| Secret::new(""));
+    let certificate = match ClientCertificate::from_pkcs12(&bytes, &password) {
+        Ok(certificate) => certificate,
+        Err(error) => {
+            let what = match &bundle {
+                Some(path) => format!("The client certificate {}", path.display()),
+                None => "The client certificate".to_string(),
+            };
+            return invalid(
+                "Invalid client certificate",
+                format!(
+                    "{what} ({attribute} from {}) cannot be used: {error}.",
+                    from.source
+                ),
+                from,
+                attribute,
+            );
+        }
+    };
+    Step::Ready {
+        description: format!(
+            "the client certificate {} ({}, thumbprint {}; client_id from {})",
+            attribute_source(attribute, from),
+            certificate.subject(),
+            certificate.thumbprint(),
+            client.source
+        ),
+        credential: Credential::ClientCertificate {
+            client_id: client.value,
+            certificate,
+        },
+        tenant_id: tenant.value,
+    }
+}
+
+fn attribute_source(name: &str, from: &Resolved) -> String {
+    format!("{name} from {}", from.source)
+}
+
+fn client_secret(settings: &dyn Settings) -> Step {
+    let Some(secret) = settings.setting("client_secret") else {
+        return Step::Skip(settings.unset("client_secret"));
+    };
+    match tenant_and_client(settings, "client_secret") {
+        Ok((tenant, client)) => Step::Ready {
+            description: format!(
+                "the client secret (client_secret from {}, client_id from {})",
+                secret.source, client.source
+            ),
+            credential: Credential::ClientSecret {
+                client_id: client.value,
+                client_secret: Secret::new(secret.value),
+            },
+            tenant_id: tenant.value,
+        },
+        Err(reason) => Step::Skip(reason),
+    }
+}
+
+/// Where a federated token comes from, in DESIGN.md's order.
+fn oidc(settings: &dyn Settings) -> Step {
+    let use_oidc = match flag(settings, "use_oidc") {
+        Ok(value) => value,
+        Err(error) => return Step::Invalid(error),
+    };
+    if use_oidc != Some(true) {
+        let present: Vec<&str> = [
+            "oidc_token",
+            "oidc_token_file_path",
+            "ado_pipeline_service_connection_id",
+        ]
+        .into_iter()
+        .filter(|name| settings.setting(name).is_some())
+        .collect();
+        let mut reason = not_enabled(settings, "use_oidc", use_oidc);
+        if !present.is_empty() {
+            reason.push_str(&format!(
+                "; {} {} set but used only with use_oidc = true",
+                present.join(" and "),
+                if present.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        return Step::Skip(reason);
+    }
+    let (tenant, client) = match tenant_and_client(settings, "use_oidc") {
+        Ok(pair) => pair,
+        Err(reason) => return Step::Skip(reason),
+    };
+    let ready = |token: FederatedToken, from: String| Step::Ready {
+        description: format!(
+            "OIDC (workload identity federation) with {from}; client_id from {}",
+            client.source
+        ),
+        credential: Credential::Federated {
+            client_id: client.value.clone(),
+            token,
+        },
+        tenant_id: tenant.value.clone(),
+    };
+    if let Some(token) = settings.setting("oidc_token") {
+        return ready(
+            FederatedToken::Token(Secret::new(token.value)),
+            format!("the token in oidc_token (from {})", token.source),
+        );
+    }
+    if let Some(path) = settings.setting("oidc_token_file_path") {
+        return ready(
+            FederatedToken::File(PathBuf::from(&path.value)),
+            format!("the token file {} (from {})", path.value, path.source),
+        );
+    }
+    let url = settings.setting("oidc_request_url");
+    let request_token = settings.setting("oidc_request_token");
+    let connection = settings.setting("ado_pipeline_service_connection_id");
+    let mut gaps = Vec::new();
+    match (&connection, &url, &request_token) {
+        (None, Some(url), Some(token)) => {
+            return ready(
+                FederatedToken::GitHubActions {
+                    request_url: url.value.clone(),
+                    request_token: Secret::new(token.value.clone()),
+                },
+                format!("a GitHub Actions ID token (oidc_request_url from {})", url.source),
+            );
+        }
+        (None, Some(_), None) => gaps.push(format!(
+            "oidc_request_url is set but {} (in GitHub Actions the job needs `permissions: id-token: write`)",
+            settings.unset("oidc_request_token")
+        )),
+        (None, None, Some(_)) => gaps.push(format!(
+            "oidc_request_token is set but {}",
+            settings.unset("oidc_request_url")
+        )),
+        (Some(connection), _, _) => {
+            let ado_url = url
+                .clone()
+                .map(|r| (r.value, r.source))
+                .or_else(|| {
+                    settings
+                        .env("SYSTEM_OIDCREQUESTURI")
+                        .map(|v| (v, "environment variable SYSTEM_OIDCREQUESTURI".to_string()))
+                });
+            let ado_token = request_token
+                .clone()
+                .map(|r| r.value)
+                .or_else(|| settings.env("SYSTEM_ACCESSTOKEN"));
+            match (ado_url, ado_token) {
+                (Some((request_url, url_source)), Some(access_token)) => {
+                    return ready(
+                        FederatedToken::AzureDevOps {
+                            request_url,
+                            access_token: Secret::new(access_token),
+                            service_connection_id: connection.value.clone(),
+                        },
+                        format!(
+                            "an Azure DevOps token for service connection {} (from {}; request URL from {url_source})",
+                            connection.value, connection.source
+                        ),
+                    );
+                }
+                (url, token) => {
+                    let mut missing = Vec::new();
+                    if url.is_none() {
+                        missing.push("SYSTEM_OIDCREQUESTURI (set by Azure Pipelines)");
+                    }
+                    if token.is_none() {
+                        missing.push(
+                            "SYSTEM_ACCESSTOKEN (map it into the step: `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`)",
+                        );
+                    }
+                    gaps.push(format!(
+                        "ado_pipeline_service_connection_id is set but {} is not",
+                        missing.join(" and ")
+                    ));
+                }
+            }
+        }
+        (None, None, None) => {}
+    }
+    if let Some(token) = settings.env("TFC_WORKLOAD_IDENTITY_TOKEN") {
+        return ready(
+            FederatedToken::Token(Secret::new(token)),
+            "HCP Terraform's workload identity token (TFC_WORKLOAD_IDENTITY_TOKEN)".to_string(),
+        );
+    }
+    let mut reason = String::from(
+        "use_oidc is true but no federated token is available: set oidc_token (ARM_OIDC_TOKEN), \
+         oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE), oidc_request_url and \
+         oidc_request_token (GitHub Actions), ado_pipeline_service_connection_id (Azure DevOps), or \
+         TFC_WORKLOAD_IDENTITY_TOKEN (HCP Terraform)",
+    );
+    for gap in gaps {
+        reason.push_str("; ");
+        reason.push_str(&gap);
+    }
+    Step::Skip(reason)
+}
+
+fn managed_identity(settings: &dyn Settings) -> Step {
+    match flag(settings, "use_msi") {
+        Ok(Some(true)) => {}
+        Ok(value) => return Step::Skip(not_enabled(settings, "use_msi", value)),
+        Err(error) => return Step::Invalid(error),
+    }
+    let client = settings.setting("client_id");
+    let (endpoint, where_) = if let Some(url) = settings.setting("msi_endpoint") {
+        let text = format!(
+            "the IMDS-style endpoint {} (msi_endpoint from {})",
+            url.value, url.source
+        );
+        (ManagedIdentityEndpoint::Imds { url: url.value }, text)
+    } else if let (Some(url), Some(header)) = (
+        settings.env("IDENTITY_ENDPOINT"),
+        settings.env("IDENTITY_HEADER"),
+    ) {
+        let text = format!("the App Service endpoint {url} (IDENTITY_ENDPOINT)");
+        (
+            ManagedIdentityEndpoint::AppService {
+                url,
+                header: Secret::new(header),
+            },
+            text,
+        )
+    } else {
+        (
+            ManagedIdentityEndpoint::Imds {
+                url: IMDS_TOKEN_URL.to_string(),
+            },
+            format!("the Instance Metadata Service ({IMDS_TOKEN_URL})"),
+        )
+    };
+    let which = match &client {
+        Some(client) => format!(
+            "the user-assigned identity {} (client_id from {})",
+            client.value, client.source
+        ),
+        None => "the system-assigned identity".to_string(),
+    };
+    Step::Ready {
+        description: format!("managed identity: {which} through {where_}"),
+        credential: Credential::ManagedIdentity {
+            client_id: client.map(|c| c.value),
+            endpoint,
+        },
+        tenant_id: String::new(),
+    }
+}
+
+fn azure_cli(settings: &dyn Settings) -> Step {
+    match flag(settings, "use_cli") {
+        Ok(Some(false)) => return Step::Skip("use_cli is false".into()),
+        Ok(_) => {}
+        Err(error) => return Step::Invalid(error),
+    }
+    let Some(program) = find_on_path(settings.env("PATH").as_deref()) else {
+        return Step::Skip(
+            "`az` was not found on PATH (install the Azure CLI and run `az login`)".into(),
+        );
+    };
+    let tenant = settings.setting("tenant_id");
+    let description = match &tenant {
+        Some(tenant) => format!(
+            "the Azure CLI ({}, tenant_id from {})",
+            program.display(),
+            tenant.source
+        ),
+        None => format!("the Azure CLI ({}, its default tenant)", program.display()),
+    };
+    Step::Ready {
+        description,
+        credential: Credential::AzureCli { program },
+        tenant_id: tenant.map(|t| t.value).unwrap_or_default(),
+    }
+}
+
+/// The first `az` (`az.cmd`/`az.exe` on Windows) in the directories of
+/// `path`.
+fn find_on_path(path: Option<&str>) -> Option<PathBuf> {
+    let names: &[&str] = if cfg!(windows) {
+        &["az.cmd", "az.exe"]
+    } else {
+        &["az"]
+    };
+    std::env::split_paths(path?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| is_program(candidate))
+}
+
+fn is_program(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Settings from a map: `name` for attributes, `$VAR` for variables.
+    struct Map(HashMap<String, String>);
+
+    impl Map {
+        fn new(pairs: &[(&str, &str)]) -> Self {
+            Map(pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())
+        }
+    }
+
+    impl Settings for Map {
+        fn setting(&self, name: &str) -> Option<Resolved> {
+            self.0.get(name).map(|value| Resolved {
+                value: value.clone(),
+                source: format!("attribute {name}"),
+                from_attribute: true,
+            })
+        }
+        fn unset(&self, name: &str) -> String {
+            format!("{name} is not set")
+        }
+        fn env(&self, var: &str) -> Option<String> {
+            self.0.get(&format!("${var}")).cloned()
+        }
+    }
+
+    const PFX: &[u8] = include_bytes!("../../../tests/fixtures/auth/app-cert.pfx");
+
+    fn method_of(choice: &Result<Choice, ChoiceError>) -> &'static str {
+        match choice {
+            Ok(choice) => choice.credential.method(),
+            Err(ChoiceError::NoneApplies(_)) => "none",
+            Err(ChoiceError::Invalid { .. }) => "invalid",
+        }
+    }
+
+    #[test]
+    fn the_first_complete_method_wins() {
+        let pfx = base64::engine::general_purpose::STANDARD.encode(PFX);
+        let ids = [("tenant_id", "t"), ("client_id", "c")];
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs: Vec<(&str, &str)> = ids.to_vec();
+            pairs.extend_from_slice(extra);
+            choose(&Map::new(&pairs))
+        };
+        let cert = [
+            ("client_certificate", pfx.as_str()),
+            ("client_certificate_password", "fixture-pfx-password"),
+        ];
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                [&cert[..], &[("client_secret", "s")]].concat(),
+                "client certificate",
+            ),
+            (
+                vec![
+                    ("client_secret", "s"),
+                    ("use_oidc", "true"),
+                    ("oidc_token", "x"),
+                ],
+                "client secret",
+            ),
+            (
+                vec![
+                    ("use_oidc", "true"),
+                    ("oidc_token", "x"),
+                    ("use_msi", "true"),
+                ],
+                "OIDC (workload identity federation)",
+            ),
+            (
+                vec![("oidc_token", "x"), ("use_msi", "true")],
+                "managed identity",
+            ),
+            (
+                vec![("use_oidc", "true"), ("use_msi", "1")],
+                "managed identity",
+            ),
+            (
+                vec![("use_msi", "false"), ("$PATH", "/nonexistent")],
+                "none",
+            ),
+            (vec![("use_cli", "false")], "none"),
+            (vec![("use_msi", "yes")], "invalid"),
+        ];
+        for (pairs, expected) in cases {
+            let choice = with(&pairs);
+            assert_eq!(method_of(&choice), expected, "{pairs:?}: {choice:?}");
+        }
+    }
+
+    #[test]
+    fn oidc_sources_in_order() {
+        let base = [("tenant_id", "t"), ("client_id", "c"), ("use_oidc", "true")];
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                vec![("oidc_token", "a"), ("oidc_token_file_path", "/f")],
+                "Token",
+            ),
+            (
+                vec![
+                    ("oidc_token_file_path", "/f"),
+                    ("oidc_request_url", "https://x"),
+                    ("oidc_request_token", "r"),
+                ],
+                "File",
+            ),
+            (
+                vec![
+                    ("oidc_request_url", "https://x"),
+                    ("oidc_request_token", "r"),
+                    ("$TFC_WORKLOAD_IDENTITY_TOKEN", "h"),
+                ],
+                "GitHubActions",
+            ),
+            (
+                vec![
+                    ("ado_pipeline_service_connection_id", "sc"),
+                    ("$SYSTEM_OIDCREQUESTURI", "https://ado"),
+                    ("$SYSTEM_ACCESSTOKEN", "a"),
+                ],
+                "AzureDevOps",
+            ),
+            (
+                vec![
+                    ("ado_pipeline_service_connection_id", "sc"),
+                    ("$SYSTEM_OIDCREQUESTURI", "https://ado"),
+                    ("$TFC_WORKLOAD_IDENTITY_TOKEN", "h"),
+                ],
+                "Token",
+            ),
+            (vec![("$TFC_WORKLOAD_IDENTITY_TOKEN", "h")], "Token"),
+        ];
+        for (extra, expected) in cases {
+            let mut pairs = base.to_vec();
+            pairs.extend(extra.iter().copied());
+            let choice = choose(&Map::new(&pairs)).unwrap_or_else(|e| panic!("{pairs:?}: {e:?}"));
+            let Credential::Federated { token, .. } = &choice.credential else {
+                panic!("{pairs:?}: {choice:?}");
+            };
+            assert!(
+                format!("{token:?}").starts_with(expected),
+                "{pairs:?}: {token:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_name_what_is_missing_and_never_a_secret() {
+        let pairs = [
+            ("client_secret", "hunter2-secret"),
+            ("use_oidc", "true"),
+            ("oidc_request_url", "https://actions.example/idtoken"),
+            ("ado_pipeline_service_connection_id", "sc-1"),
+            ("$SYSTEM_ACCESSTOKEN", "ado-access-token"),
+            ("use_cli", "false"),
+        ];
+        let Err(ChoiceError::NoneApplies(skipped)) = choose(&Map::new(&pairs)) else {
+            panic!("nothing is complete without tenant_id and client_id");
+        };
+        let methods: Vec<&str> = skipped.iter().map(|s| s.method).collect();
+        assert_eq!(
+            methods,
+            [
+                "client certificate",
+                "client secret",
+                "OIDC",
+                "managed identity",
+                "Azure CLI"
+            ]
+        );
+        let text = format!("{skipped:?}");
+        assert!(
+            skipped[1]
+                .reason
+                .contains("tenant_id is not set and client_id is not set"),
+            "{text}"
+        );
+        assert!(skipped[2].reason.contains("tenant_id is not set"), "{text}");
+        assert!(
+            !text.contains("hunter2-secret") && !text.contains("ado-access-token"),
+            "{text}"
+        );
+
+        let mut pairs = pairs.to_vec();
+        pairs.extend([("tenant_id", "t"), ("client_id", "c")]);
+        pairs.retain(|(k, _)| !["client_secret", "oidc_request_url"].contains(k));
+        let Err(ChoiceError::NoneApplies(skipped)) = choose(&Map::new(&pairs)) else {
+            panic!("no OIDC source is complete");
+        };
+        let oidc = &skipped[2].reason;
+        assert!(
+            oidc.contains("SYSTEM_OIDCREQUESTURI (set by Azure Pipelines)"),
+            "{oidc}"
+        );
+        assert!(!oidc.contains("SYSTEM_ACCESSTOKEN (map"), "{oidc}");
+        assert_eq!(skipped[4].reason, "use_cli is false");
+
+        let Err(ChoiceError::NoneApplies(skipped)) =
+            choose(&Map::new(&[("oidc_token", "x"), ("use_cli", "0")]))
+        else {
+            panic!()
+        };
+        assert!(
+            skipped[2]
+                .reason
+                .contains("oidc_token is set but used only with use_oidc = true")
+        );
+    }
+
+    #[test]
+    fn certificate_problems_are_errors_of_their_own() {
+        let ids = [("tenant_id", "t"), ("client_id", "c")];
+        /// (extra settings, summary, text in the detail)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                vec![("client_certificate", "not base64!")],
+                "Invalid client_certificate",
+                "not valid base64",
+            ),
+            (
+                vec![("client_certificate_path", "/nonexistent/app.pfx")],
+                "Unreadable client certificate",
+                "/nonexistent/app.pfx",
+            ),
+            (
+                vec![
+                    ("client_certificate", "QUJD"),
+                    ("client_certificate_path", "/x"),
+                ],
+                "Conflicting client certificate settings",
+                "set only one",
+            ),
+        ];
+        for (extra, summary, text) in cases {
+            let mut pairs = ids.to_vec();
+            pairs.extend(extra.iter().copied());
+            match choose(&Map::new(&pairs)) {
+                Err(ChoiceError::Invalid {
+                    summary: got,
+                    detail,
+                    attribute,
+                }) => {
+                    assert_eq!(got, summary);
+                    assert!(detail.contains(text), "{detail}");
+                    assert!(attribute.is_some());
+                }
+                other => panic!("{extra:?}: {other:?}"),
+            }
+        }
+        let pfx = base64::engine::general_purpose::STANDARD.encode(PFX);
+        let mut pairs = ids.to_vec();
+        pairs.extend([
+            ("client_certificate", pfx.as_str()),
+            ("client_certificate_password", "wrong-password"),
+        ]);
+        let Err(ChoiceError::Invalid { detail, .. }) = choose(&Map::new(&pairs)) else {
+            panic!("a wrong password is an error");
+        };
+        assert!(detail.contains("password does not open it"), "{detail}");
+        assert!(!detail.contains("wrong-password"), "{detail}");
+    }
+
+    #[test]
+    fn managed_identity_endpoints() {
+        let cases: Vec<(Vec<(&str, &str)>, ManagedIdentityEndpoint)> = vec![
+            (
+                vec![],
+                ManagedIdentityEndpoint::Imds {
+                    url: IMDS_TOKEN_URL.into(),
+                },
+            ),
+            (
+                vec![
+                    ("msi_endpoint", "http://127.0.0.1:9/m"),
+                    ("$IDENTITY_ENDPOINT", "http://127.0.0.1:8/a"),
+                    ("$IDENTITY_HEADER", "h"),
+                ],
+                ManagedIdentityEndpoint::Imds {
+                    url: "http://127.0.0.1:9/m".into(),
+                },
+            ),
+            (
+                vec![
+                    ("$IDENTITY_ENDPOINT", "http://127.0.0.1:8/a"),
+                    ("$IDENTITY_HEADER", "h"),
+                ],
+                ManagedIdentityEndpoint::AppService {
+                    url: "http://127.0.0.1:8/a".into(),
+                    header: Secret::new("h"),
+                },
+            ),
+            (
+                vec![("$IDENTITY_ENDPOINT", "http://127.0.0.1:8/a")],
+                ManagedIdentityEndpoint::Imds {
+                    url: IMDS_TOKEN_URL.into(),
+                },
+            ),
+        ];
+        for (extra, expected) in cases {
+            let mut pairs = vec![("use_msi", "true")];
+            pairs.extend(extra.iter().copied());
+            let choice = choose(&Map::new(&pairs)).unwrap();
+            let Credential::ManagedIdentity {
+                endpoint,
+                client_id,
+            } = choice.credential
+            else {
+                panic!()
+            };
+            assert_eq!(endpoint, expected, "{pairs:?}");
+            assert_eq!(client_id, None);
+        }
+    }
+
+    #[test]
+    fn the_cli_is_found_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("az"), "#!/bin/sh\n").unwrap();
+        let path = std::env::join_paths([empty.path(), dir.path()]).unwrap();
+        let path = path.to_str().unwrap();
+        let choice = choose(&Map::new(&[("$PATH", path), ("tenant_id", "t")])).unwrap();
+        assert_eq!(
+            choice.credential,
+            Credential::AzureCli {
+                program: dir.path().join("az")
+            }
+        );
+        assert_eq!(choice.tenant_id, "t");
+        assert_eq!(find_on_path(Some(empty.path().to_str().unwrap())), None);
+        assert_eq!(find_on_path(None), None);
+    }
+
+    #[test]
+    fn booleans() {
+        for (text, expected) in [
+            ("true", Some(true)),
+            ("1", Some(true)),
+            ("False", Some(false)),
+            ("0", Some(false)),
+            ("yes", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_bool(text), expected, "{text:?}");
+        }
+    }
+}
