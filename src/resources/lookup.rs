@@ -49,7 +49,7 @@ pub fn isof_filter(graph_types: &[&str]) -> String {
 /// Percent-encodes everything but RFC 3986's unreserved characters, so ids
 /// and filter text survive as one path segment or query value (`+`, `&`,
 /// `#` and quotes included).
-fn encode(text: &str) -> String {
+pub fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -17,6 +17,7 @@ pub use schema::{COMMON_FIELDS, platforms_with, required_on};
 use super::certificate;
 use super::errors::graph_failure;
 use super::fields::{Field, FieldType};
+use super::lookup::item_path;
 use super::model::GraphProfileType;
 use super::platform::{self, Platform, ProfileKind, bare_type_name};
 use crate::framework::{Context, Diagnostic, Diagnostics, Plan, Resource, Schema};
@@ -265,22 +266,6 @@ fn options(ctx: &Context<'_, GraphClient>, read_after_write: bool) -> CallOption
     } else {
         opts
     }
-}
-
-fn item_path(id: &str) -> String {
-    format!("{COLLECTION}/{}", encode_segment(id))
-}
-
-/// Percent-encodes an id for use as one URL path segment.
-fn encode_segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn unsupported(diags: &mut Diagnostics) {

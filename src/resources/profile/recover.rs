@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::COLLECTION;
 use crate::graph::{CallOptions, GraphClient, GraphError};
+use crate::resources::lookup;
 use crate::resources::model::GraphProfileType;
 
 /// How far Graph's clock may be behind ours when comparing creation times.
@@ -26,8 +26,10 @@ pub async fn candidates(
     display_name: &str,
     since: OffsetDateTime,
 ) -> Result<Vec<Json>, GraphError> {
-    let filter = format!("displayName eq '{}'", display_name.replace('\'', "''"));
-    let path = format!("{COLLECTION}?$filter={}", percent_encode(&filter));
+    let path = lookup::filtered_collection(&format!(
+        "displayName eq {}",
+        lookup::string_literal(display_name)
+    ));
     let earliest = since - CLOCK_SKEW;
     let found = client.list(&path, opts).await?;
     Ok(found
@@ -41,29 +43,4 @@ pub async fn candidates(
                 .is_some_and(|t| t >= earliest)
         })
         .collect())
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filter_values_are_quoted_and_encoded() {
-        assert_eq!(
-            percent_encode("displayName eq 'O''Brien'"),
-            "displayName%20eq%20%27O%27%27Brien%27"
-        );
-    }
 }

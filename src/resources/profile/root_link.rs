@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 
-use super::{COLLECTION, ProfileKindSpec, RootLink, encode_segment};
+use super::{COLLECTION, ProfileKindSpec, RootLink};
 use crate::framework::{Attribute, Diagnostic, Mode, Validator};
 use crate::graph::{CallOptions, GraphClient, GraphError};
+use crate::resources::lookup::{encode, item_path};
 use crate::resources::model::GraphProfileType;
 use crate::resources::platform::{self, ProfileKind, bare_type_name};
 use crate::value::{AttributePath, Type};
@@ -150,11 +151,7 @@ pub fn diagnostic(
 
 /// The value of `rootCertificate@odata.bind` for a create.
 pub fn bind_value(client: &GraphClient, root_id: &str) -> Json {
-    Json::from(client.url(&format!("{COLLECTION}('{}')", encode_segment(root_id))))
-}
-
-fn item_path(id: &str) -> String {
-    format!("{COLLECTION}/{}", encode_segment(id))
+    Json::from(client.url(&format!("{COLLECTION}('{}')", encode(root_id))))
 }
 
 fn navigation_path(gt: &GraphProfileType, profile_id: &str) -> String {
