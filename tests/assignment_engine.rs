@@ -4,6 +4,8 @@
 //! `$expand`), Graph's spellings of "no filter", drift, a profile deleted
 //! outside, import, paging and filters of the data sources.
 
+mod support;
+
 use intune::framework::{Diagnostics, Provider, Severity};
 use intune::resources::provider_config::IntuneProvider;
 use intune::simulator::{NoFilterEcho, SimConfig, Simulator};
@@ -17,21 +19,7 @@ const GROUP_C: &str = "44444444-dddd-4ddd-8ddd-444444444444";
 const FILTER: &str = "33333333-cccc-4ccc-8ccc-333333333333";
 
 async fn configured(sim: &Simulator) -> Provider<IntuneProvider> {
-    let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
-    let mut config = provider.provider_schema().block.empty_object();
-    let c = sim.config();
-    for (k, v) in [
-        ("tenant_id", c.tenant_id.clone()),
-        ("client_id", c.client_id.clone()),
-        ("client_secret", c.client_secret.clone()),
-        ("graph_endpoint", sim.base_url()),
-        ("authority_host", sim.base_url()),
-    ] {
-        config.set(k, Value::string(v));
-    }
-    let diags = provider.configure(&config, "1.11.4").await;
-    assert!(diags.is_empty(), "{diags:?}");
-    provider
+    support::configured_provider(sim).await
 }
 
 /// Profiles as an admin makes them in the portal.

@@ -3,6 +3,8 @@
 //! cannot steer (throttling mid-apply, Graph's replication delay, a profile
 //! deleted between plan and refresh, Stop during a wait).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use intune::framework::Provider;
@@ -21,21 +23,7 @@ fn root_pem() -> String {
 }
 
 async fn configured(sim: &Simulator) -> Provider<IntuneProvider> {
-    let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
-    let mut config = provider.provider_schema().block.empty_object();
-    let c = sim.config();
-    for (k, v) in [
-        ("tenant_id", c.tenant_id.clone()),
-        ("client_id", c.client_id.clone()),
-        ("client_secret", c.client_secret.clone()),
-        ("graph_endpoint", sim.base_url()),
-        ("authority_host", sim.base_url()),
-    ] {
-        config.set(k, Value::string(v));
-    }
-    let diags = provider.configure(&config, "1.11.4").await;
-    assert!(diags.is_empty(), "{diags:?}");
-    provider
+    support::configured_provider(sim).await
 }
 
 fn config(provider: &Provider<IntuneProvider>, platform: &str, name: &str) -> Value {

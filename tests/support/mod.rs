@@ -307,3 +307,28 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The provider, configured in-process against `sim` with its client
+/// secret, as `Configure` would leave it: for the engine tests that call
+/// the framework directly instead of running terraform.
+pub async fn configured_provider(
+    sim: &Simulator,
+) -> intune::framework::Provider<intune::resources::provider_config::IntuneProvider> {
+    use intune::resources::provider_config::IntuneProvider;
+    use intune::value::Value;
+    let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
+    let mut config = provider.provider_schema().block.empty_object();
+    let c = sim.config();
+    for (k, v) in [
+        ("tenant_id", c.tenant_id.clone()),
+        ("client_id", c.client_id.clone()),
+        ("client_secret", c.client_secret.clone()),
+        ("graph_endpoint", sim.base_url()),
+        ("authority_host", sim.base_url()),
+    ] {
+        config.set(k, Value::string(v));
+    }
+    let diags = provider.configure(&config, "1.11.4").await;
+    assert!(diags.is_empty(), "{diags:?}");
+    provider
+}
