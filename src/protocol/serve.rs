@@ -279,8 +279,11 @@ fn accept_connections(
                                 let session = tls.get_ref().1;
                                 tracing::debug!(
                                     %peer,
-                                    version = ?session.protocol_version(),
-                                    cipher = ?session.negotiated_cipher_suite().map(|s| s.suite()),
+                                    version = session.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+                                    cipher = session
+                                        .negotiated_cipher_suite()
+                                        .map(|s| format!("{:?}", s.suite()))
+                                        .unwrap_or_default(),
                                     "TLS connection established with the pinned client certificate"
                                 );
                                 let _ = tx.send(Connection::Tls(Box::new(tls)));
