@@ -83,3 +83,49 @@ fn every_example_applies_plans_clean_and_destroys() {
         }
     }
 }
+
+/// The `terraform` blocks of each guide under `docs/guides/`, together,
+/// form a configuration that applies, plans clean and destroys: the guides'
+/// code cannot rot either.
+#[test]
+fn every_guide_applies_plans_clean_and_destroys() {
+    let guides = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guides");
+    let mut pages: Vec<_> = std::fs::read_dir(&guides)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty());
+    for tf in terraforms() {
+        for page in &pages {
+            let text = std::fs::read_to_string(page).unwrap();
+            let code: Vec<&str> = text
+                .split("```terraform\n")
+                .skip(1)
+                .filter_map(|block| block.split("\n```").next())
+                .collect();
+            assert!(!code.is_empty(), "{} has no terraform code", page.display());
+            let ws = Workspace::new(&tf);
+            std::fs::copy(
+                example("certs/contoso-root-ca.cer"),
+                ws.work().join("contoso-root-ca.cer"),
+            )
+            .unwrap();
+            ws.config(&code.join("\n\n"));
+            ws.init();
+            ws.apply();
+            assert!(
+                !ws.sim.objects().is_empty(),
+                "{} created nothing",
+                page.display()
+            );
+            ws.expect_no_changes();
+            ws.destroy();
+            assert!(
+                ws.sim.objects().is_empty(),
+                "{} left objects behind",
+                page.display()
+            );
+        }
+    }
+}
