@@ -28,11 +28,11 @@ impl ProfileResource {
                 continue;
             };
             let value = planned.get(field.name);
+            // On create, everything configured is sent, an empty collection
+            // included: left out, Graph would fill its default (["0"] for
+            // scope tags) where the configuration asked for none.
             let include = match prior {
-                None => {
-                    value.is_known_non_null()
-                        && !value.as_elements().is_some_and(<[Value]>::is_empty)
-                }
+                None => value.is_known_non_null(),
                 Some(prior) => value != prior.get(field.name),
             };
             if include {
