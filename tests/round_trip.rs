@@ -6,7 +6,7 @@
 
 mod support;
 
-use intune::framework::{Diagnostics, Provider};
+use intune::framework::{Diagnostics, Mode, Provider};
 use intune::resources::fields::{Field, FieldType, complex_properties, property_enum};
 use intune::resources::model::GraphProperty;
 use intune::resources::platform::{self, Platform, ProfileKind};
@@ -192,6 +192,75 @@ async fn round_trip(spec: &ProfileKindSpec, p: Platform, provider: &Provider<Int
     let read = provider.read_resource(&type_name, &state, &[]).await;
     assert!(!read.diagnostics.has_errors(), "{:?}", read.diagnostics);
     assert_eq!(read.state, state, "{}: refresh changed the state", gt.name);
+
+    // Update in place: every optional attribute cleared, every required
+    // string changed. One PATCH, and the result is again exactly the plan.
+    let mut cleared = config.clone();
+    for field in COMMON_FIELDS.iter().chain(spec.fields) {
+        let Some(prop) = gt.property(field.graph) else {
+            continue;
+        };
+        let required = field.mode == Mode::Required
+            || (!prop.nullable && !prop.collection && !field.is_block());
+        match (required, field.ty) {
+            (true, FieldType::String) => {
+                cleared.set(field.name, Value::string(format!("{} changed", field.name)))
+            }
+            (true, _) => {}
+            (false, FieldType::ObjectSet(_)) => cleared.set(field.name, Value::Set(Vec::new())),
+            (false, _) if field.mode == Mode::OptionalComputed => {}
+            (false, _) => cleared.set(field.name, Value::Null),
+        }
+    }
+    let mut proposed = cleared.clone();
+    for (k, v) in state.as_object().unwrap() {
+        if cleared.get(k).is_null() && field_is_computed(provider, &type_name, k) {
+            proposed.set(k, v.clone());
+        }
+    }
+    let plan = provider
+        .plan_resource_change(&type_name, &state, &proposed, &cleared, &[])
+        .await;
+    assert!(
+        !plan.diagnostics.has_errors(),
+        "{}: {:?}",
+        gt.name,
+        plan.diagnostics
+    );
+    let applied = provider
+        .apply_resource_change(&type_name, &state, &plan.planned, &[])
+        .await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{}: {:?}",
+        gt.name,
+        applied.diagnostics
+    );
+    for (k, v) in plan.planned.as_object().unwrap() {
+        if v.is_wholly_known() {
+            assert_eq!(
+                Some(v),
+                applied.state.as_object().unwrap().get(k),
+                "{}.{k} after update",
+                gt.name
+            );
+        }
+    }
+    let read = provider
+        .read_resource(&type_name, &applied.state, &[])
+        .await;
+    assert_eq!(
+        read.state, applied.state,
+        "{}: refresh after update changed the state",
+        gt.name
+    );
+}
+
+fn field_is_computed(provider: &Provider<IntuneProvider>, type_name: &str, name: &str) -> bool {
+    let block = &provider.resource_schema(type_name).unwrap().block;
+    block
+        .find_attribute(name)
+        .is_some_and(|a| a.mode.is_computed())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -206,4 +275,10 @@ async fn every_attribute_on_every_platform_round_trips() {
         }
     }
     assert_eq!(pairs, 34, "every (kind, platform) pair");
+    let patches = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.is_graph_write())
+        .count();
+    assert_eq!(patches, pairs, "one PATCH per update");
 }
