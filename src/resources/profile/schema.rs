@@ -234,21 +234,17 @@ fn field_type(field: &Field) -> Type {
 
 fn attribute(kind: ProfileKind, field: &Field) -> Attribute {
     let mut description = field.description.to_string();
-    let members = enum_union(kind, field);
-    if !members.is_empty() {
-        let list: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
-        description.push_str(&format!(" Values: {}.", list.join(", ")));
-    }
+    description.push_str(&enum_values(kind, field));
     let on = platforms_with(kind, field);
-    if on.len() < platform::platforms(kind).len() {
-        description.push_str(&format!(" Only for platform {}.", keyword_list(&on)));
-    }
+    description.push_str(&availability(kind, &on));
     let required_on = required_on(kind, field);
     if field.mode == Mode::Optional && !required_on.is_empty() {
-        description.push_str(&format!(
-            " Required for platform {}.",
-            keyword_list(&required_on)
-        ));
+        let phrase = if required_on == on {
+            " Required wherever it is available.".to_string()
+        } else {
+            format!(" Required for platform {}.", keyword_list(&required_on))
+        };
+        description.push_str(&phrase);
     }
     let mut attr =
         Attribute::new(field.name, field_type(field), field.mode).description(description);
@@ -303,10 +299,7 @@ fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
         .next()
         .unwrap_or(&[]);
     let mut description = field.description.to_string();
-    let on = platforms_with(kind, field);
-    if on.len() < platform::platforms(kind).len() {
-        description.push_str(&format!(" Only for platform {}.", keyword_list(&on)));
-    }
+    description.push_str(&availability(kind, &platforms_with(kind, field)));
     let mut block = Block::new().description(description);
     for sub in subfields {
         let mut attr =
@@ -333,6 +326,63 @@ fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
     // A single block may appear once by its nesting mode; terraform requires
     // its min and max items to be 0 (optional) or 1 (required).
     NestedBlock::new(field.name, nesting, block)
+}
+
+/// The accepted enum members for the docs: one list when every platform
+/// agrees, else one list per group of platforms (Apple's subject name
+/// formats differ from everyone else's, say).
+fn enum_values(kind: ProfileKind, field: &Field) -> String {
+    if !matches!(field.ty, FieldType::Enum | FieldType::Flags) {
+        return String::new();
+    }
+    let mut groups: Vec<(&'static [&'static str], Vec<Platform>)> = Vec::new();
+    for p in platform::platforms(kind) {
+        let Some(prop) = platform::graph_type(kind, p).and_then(|t| t.property(field.graph)) else {
+            continue;
+        };
+        let Some(members) = property_enum(prop).map(|e| e.members) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(m, _)| *m == members) {
+            Some((_, platforms)) => platforms.push(p),
+            None => groups.push((members, vec![p])),
+        }
+    }
+    let list = |members: &[&str]| {
+        members
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match groups.as_slice() {
+        [] => String::new(),
+        [(members, _)] => format!(" Values: {}.", list(members)),
+        _ => groups
+            .iter()
+            .map(|(members, platforms)| {
+                format!(
+                    " Values for platform {}: {}.",
+                    keyword_list(platforms),
+                    list(members)
+                )
+            })
+            .collect(),
+    }
+}
+
+/// " Only for platform …" or " Not available for platform …", whichever
+/// is shorter; empty when every platform of the kind has the property.
+fn availability(kind: ProfileKind, on: &[Platform]) -> String {
+    let all = platform::platforms(kind);
+    let missing: Vec<Platform> = all.iter().copied().filter(|p| !on.contains(p)).collect();
+    if missing.is_empty() {
+        String::new()
+    } else if missing.len() < on.len() {
+        format!(" Not available for platform {}.", keyword_list(&missing))
+    } else {
+        format!(" Only for platform {}.", keyword_list(on))
+    }
 }
 
 /// Platforms of `kind` whose Graph type has the field's property.
