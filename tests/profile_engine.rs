@@ -302,3 +302,111 @@ async fn an_explicitly_empty_collection_is_sent_and_kept() {
         &Value::Set(vec![Value::string("0")])
     );
 }
+
+/// A PKCS profile on Android may have a root link or not: removing
+/// `root_certificate_id` unlinks it in Graph, and the result is as planned.
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_an_optional_root_link_unlinks_it() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let (root, diags) = apply(
+        &provider,
+        &Value::Null,
+        &config(&provider, "android_device_owner", "Root"),
+    )
+    .await;
+    assert!(diags.is_empty(), "{diags:?}");
+    let pkcs_type = "intune_pkcs_certificate";
+    let mut pkcs = provider
+        .resource_schema(pkcs_type)
+        .unwrap()
+        .block
+        .empty_object();
+    for (k, v) in [
+        ("platform", "android_device_owner"),
+        ("display_name", "S/MIME"),
+        ("certification_authority", "ca01.contoso.com"),
+        ("certificate_template_name", "SMIME"),
+        ("certification_authority_type", "microsoft"),
+        ("certificate_validity_period_scale", "years"),
+        ("certificate_store", "user"),
+        ("subject_name_format_string", "CN={{UserName}}"),
+    ] {
+        pkcs.set(k, Value::string(v));
+    }
+    pkcs.set("certificate_validity_period_value", Value::int(1));
+    pkcs.set("renewal_threshold_percentage", Value::int(20));
+    pkcs.set("root_certificate_id", root.get("id").clone());
+    let plan = provider
+        .plan_resource_change(pkcs_type, &Value::Null, &pkcs, &pkcs, &[])
+        .await;
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    let created = provider
+        .apply_resource_change(pkcs_type, &Value::Null, &plan.planned, &[])
+        .await;
+    assert!(created.diagnostics.is_empty(), "{:?}", created.diagnostics);
+    let id = created.state.get("id").as_str().unwrap().to_string();
+    assert!(sim.root_link(&id).is_some());
+
+    let mut unlinked = pkcs.clone();
+    unlinked.set("root_certificate_id", Value::Null);
+    let mut proposed = unlinked.clone();
+    for k in [
+        "id",
+        "created_date_time",
+        "last_modified_date_time",
+        "version",
+        "role_scope_tag_ids",
+    ] {
+        proposed.set(k, created.state.get(k).clone());
+    }
+    let plan = provider
+        .plan_resource_change(pkcs_type, &created.state, &proposed, &unlinked, &[])
+        .await;
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    let updated = provider
+        .apply_resource_change(pkcs_type, &created.state, &plan.planned, &[])
+        .await;
+    assert!(updated.diagnostics.is_empty(), "{:?}", updated.diagnostics);
+    assert!(sim.root_link(&id).is_none(), "the link is removed in Graph");
+    assert!(updated.state.get("root_certificate_id").is_null());
+    let read = provider.read_resource(pkcs_type, &updated.state, &[]).await;
+    assert_eq!(read.state, updated.state, "refresh agrees");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificate_facts_stay_known_when_the_platform_change_replaces() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let (state, _) = apply(&provider, &Value::Null, &config(&provider, "ios", "Moving")).await;
+    let moved = config(&provider, "macos", "Moving");
+    let mut proposed = moved.clone();
+    for k in [
+        "id",
+        "created_date_time",
+        "last_modified_date_time",
+        "version",
+        "role_scope_tag_ids",
+        "thumbprint",
+        "subject",
+        "issuer",
+        "not_after",
+    ] {
+        proposed.set(k, state.get(k).clone());
+    }
+    let plan = provider
+        .plan_resource_change(TYPE, &state, &proposed, &moved, &[])
+        .await;
+    assert_eq!(
+        plan.requires_replace,
+        vec![intune::value::AttributePath::attr("platform")]
+    );
+    assert!(plan.planned.get("id").is_unknown());
+    for fact in ["thumbprint", "subject", "issuer", "not_after"] {
+        assert_eq!(
+            plan.planned.get(fact),
+            state.get(fact),
+            "{fact} is known before apply"
+        );
+    }
+}

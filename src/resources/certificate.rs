@@ -37,7 +37,8 @@ pub fn to_der(text: &str) -> Result<Vec<u8>, String> {
     if trimmed.is_empty() {
         return Err("the certificate is empty".into());
     }
-    if trimmed.starts_with("-----BEGIN") {
+    // PEM files may carry text before the block (OpenSSL's "Bag Attributes").
+    if trimmed.contains("-----BEGIN") {
         return der_from_pem(trimmed.as_bytes());
     }
     let compact: String = trimmed
@@ -52,7 +53,7 @@ pub fn to_der(text: &str) -> Result<Vec<u8>, String> {
              certificate file; use file(\"root.cer\") or filebase64(\"root.cer\")"
                 .to_string()
         })?;
-    if bytes.starts_with(b"-----BEGIN") {
+    if bytes.windows(10).any(|w| w == b"-----BEGIN") {
         der_from_pem(&bytes)
     } else {
         Ok(bytes)
@@ -159,6 +160,19 @@ pub(crate) mod tests {
             assert!(same_certificate(f, &pem));
         }
         assert!(!same_certificate(&pem, &test_root_pem("Another CA")));
+    }
+
+    #[test]
+    fn text_before_the_pem_block_is_ignored() {
+        let pem = test_root_pem("Contoso Root CA");
+        let exported = format!(
+            "Bag Attributes\n    friendlyName: Contoso Root CA\nsubject=CN = Contoso Root CA\n{pem}"
+        );
+        assert_eq!(to_der(&exported).unwrap(), to_der(&pem).unwrap());
+        assert_eq!(
+            to_der(&STANDARD.encode(exported.as_bytes())).unwrap(),
+            to_der(&pem).unwrap()
+        );
     }
 
     #[test]

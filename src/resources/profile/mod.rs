@@ -268,6 +268,19 @@ fn options(ctx: &Context<'_, GraphClient>, read_after_write: bool) -> CallOption
     }
 }
 
+/// `planned` with every unknown value replaced by `prior`'s.
+fn known_from(planned: &Value, prior: &Value) -> Value {
+    let mut out = planned.clone();
+    if let (Some(out), Some(prior)) = (out.as_object_mut(), prior.as_object()) {
+        for (k, v) in out.iter_mut() {
+            if v.is_unknown() {
+                *v = prior.get(k).cloned().unwrap_or_default();
+            }
+        }
+    }
+    out
+}
+
 fn unsupported(diags: &mut Diagnostics) {
     diags.error(
         "Unsupported platform",
@@ -295,7 +308,8 @@ impl Resource<GraphClient> for ProfileResource {
             .iter()
             .find(|f| matches!(f.ty, FieldType::Certificate))
         {
-            if plan.prior.is_null() || plan.planned.get(field.name) != plan.prior.get(field.name) {
+            let fresh = plan.prior.is_null() || plan.is_replace();
+            if fresh || plan.planned.get(field.name) != plan.prior.get(field.name) {
                 self.set_certificate_facts(&mut plan.planned);
             }
             let facts = plan
@@ -397,7 +411,8 @@ impl Resource<GraphClient> for ProfileResource {
             Err(e) => {
                 // The object exists: keep its id so terraform tracks (taints) it.
                 diags.error(format!("Created {what} but could not read the answer"), e);
-                let mut partial = planned.clone();
+                // What Graph computes is not known; only the id is.
+                let mut partial = known_from(planned, &Value::Null);
                 partial.set("id", Value::string(id));
                 Some(partial)
             }
@@ -441,11 +456,11 @@ impl Resource<GraphClient> for ProfileResource {
             return None;
         };
         let what = self.label(gt, planned);
+        // `Some(Some(id))`: link to `id`; `Some(None)`: remove the link.
         let new_root = planned.get(root_link::ATTRIBUTE);
-        let root_change = new_root
-            .as_str()
-            .filter(|_| self.has_link(gt) && new_root != prior.get(root_link::ATTRIBUTE));
-        if let Some(root) = root_change {
+        let root_change = (self.has_link(gt) && new_root != prior.get(root_link::ATTRIBUTE))
+            .then(|| new_root.as_str());
+        if let Some(Some(root)) = root_change {
             if !self.verify_root(ctx, gt, root, diags).await {
                 return None;
             }
@@ -458,8 +473,9 @@ impl Resource<GraphClient> for ProfileResource {
             }
         };
         if body.is_empty() && root_change.is_none() {
-            // Nothing Graph holds changed (say, only timeouts): no request.
-            return Some(planned.clone());
+            // Nothing Graph holds changed (say, only timeouts): no request,
+            // and what Graph computes stays as it was.
+            return Some(known_from(planned, prior));
         }
         let path = item_path(&id);
         if !body.is_empty() {
@@ -473,17 +489,17 @@ impl Resource<GraphClient> for ProfileResource {
                 return None;
             }
         }
-        if let Some(root) = root_change {
-            if let Err(e) = root_link::set(ctx.client, &options(ctx, false), gt, &id, root).await {
-                self.failure(
-                    diags,
-                    "update",
-                    format!("linking {what} ({id}) to root certificate {root}"),
-                    &e,
-                    false,
-                );
-                return None;
+        let linked = match root_change {
+            Some(Some(root)) => {
+                root_link::set(ctx.client, &options(ctx, false), gt, &id, root).await
             }
+            Some(None) => root_link::unset(ctx.client, &options(ctx, false), gt, &id).await,
+            None => Ok(()),
+        };
+        if let Err(e) = linked {
+            let doing = format!("changing the root certificate link of {what} ({id})");
+            self.failure(diags, "update", doing, &e, false);
+            return None;
         }
         let json = match ctx.client.get(&path, &options(ctx, true)).await {
             Ok(json) => json,

@@ -181,6 +181,22 @@ pub async fn set(
         .map(|_| ())
 }
 
+/// Removes the profile's link (the configuration no longer names a root).
+pub async fn unset(
+    client: &GraphClient,
+    opts: &CallOptions,
+    gt: &GraphProfileType,
+    profile_id: &str,
+) -> Result<(), GraphError> {
+    match client
+        .delete(&format!("{}/$ref", navigation_path(gt, profile_id)), opts)
+        .await
+    {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
 /// The id the profile's link points at; `None` when it has none.
 pub async fn read(
     client: &GraphClient,
