@@ -732,3 +732,43 @@ async fn list_follows_pages_filters_server_side_and_skips_other_types() {
     assert_eq!(sim.write_count(), 0);
     no_expand(&sim);
 }
+
+/// Graph's support for `isof` on this collection is undocumented: when it
+/// refuses the filter, the list data source reads everything and selects
+/// on its side, with the same result.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_falls_back_when_graph_refuses_the_type_filter() {
+    let sim = Simulator::spawn(SimConfig {
+        page_size: 2,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let provider = configured(&sim).await;
+    tenant(&sim);
+    let ds = "intune_certificate_profiles";
+    let (filtered, diags) = read_ds(&provider, ds, &[("kind", "scep_certificate")]).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    sim.clear_requests();
+    sim.inject_on(
+        "GET",
+        intune::simulator::Fault::ServerError {
+            count: 1,
+            status: 400,
+            retry_after_secs: None,
+        },
+    );
+    let (fallback, diags) = read_ds(&provider, ds, &[("kind", "scep_certificate")]).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(fallback, filtered);
+    let lists: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deviceConfigurations"))
+        .collect();
+    assert_eq!(lists[0].status, 400);
+    assert!(lists[0].query_param("$filter").is_some());
+    assert!(
+        lists[1].query_param("$filter").is_none(),
+        "the second list has no filter"
+    );
+}

@@ -617,7 +617,19 @@ impl DataSource<GraphClient> for CertificateProfilesDataSource {
             Some(types) => lookup::filtered_collection(&lookup::isof_filter(&types)),
             None => super::profile::COLLECTION.to_string(),
         };
-        let items = match ctx.client.list(&path, &options(ctx)).await {
+        let mut listed = ctx.client.list(&path, &options(ctx)).await;
+        if listed.as_ref().is_err_and(|e| e.status() == Some(400))
+            && path != super::profile::COLLECTION
+        {
+            // Graph's support for `isof` here is not documented: when it
+            // refuses the filter, read everything and select here.
+            tracing::debug!("Graph refused the type filter; listing without it");
+            listed = ctx
+                .client
+                .list(super::profile::COLLECTION, &options(ctx))
+                .await;
+        }
+        let items = match listed {
             Ok(items) => items,
             Err(e) => {
                 graph_failure(
