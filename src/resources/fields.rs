@@ -126,6 +126,22 @@ pub fn property_enum(prop: &GraphProperty) -> Option<&'static model::GraphEnum> 
     }
 }
 
+/// Graph's placeholder for enum members added after a client was built
+/// ("evolvable enums"); it names no setting, so it is never accepted.
+pub const FUTURE_MEMBER: &str = "unknownFutureValue";
+
+/// The members a user may choose for an enum property: Graph's, without
+/// the placeholder for future members.
+pub fn settable_members(prop: &GraphProperty) -> Option<Vec<&'static str>> {
+    property_enum(prop).map(|e| {
+        e.members
+            .iter()
+            .copied()
+            .filter(|m| *m != FUTURE_MEMBER)
+            .collect()
+    })
+}
+
 /// The sub-properties of a complex property.
 pub fn complex_properties(prop: &GraphProperty) -> &'static [GraphProperty] {
     match prop.ty {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{ProfileKindSpec, RootLink, root_link};
 use crate::framework::{Attribute, Block, Mode, NestedBlock, Nesting, PlanRule, Schema, Validator};
 use crate::resources::certificate;
-use crate::resources::fields::{self, Field, FieldType, property_enum};
+use crate::resources::fields::{self, Field, FieldType, settable_members};
 use crate::resources::platform::{self, Platform, ProfileKind, keyword_list};
 use crate::value::{Type, Value};
 
@@ -307,12 +307,11 @@ fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
         if let Some(members) = props
             .iter()
             .find(|p| p.name == sub.graph)
-            .and_then(property_enum)
-            .map(|e| e.members)
+            .and_then(settable_members)
         {
             attr = match sub.ty {
-                FieldType::Enum => attr.validator(Validator::one_of(members)),
-                _ => attr.validator(Validator::each_one_of(members)),
+                FieldType::Enum => attr.validator(Validator::one_of(&members)),
+                _ => attr.validator(Validator::each_one_of(&members)),
             };
             let list: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
             attr.description
@@ -335,12 +334,12 @@ fn enum_values(kind: ProfileKind, field: &Field) -> String {
     if !matches!(field.ty, FieldType::Enum | FieldType::Flags) {
         return String::new();
     }
-    let mut groups: Vec<(&'static [&'static str], Vec<Platform>)> = Vec::new();
+    let mut groups: Vec<(Vec<&'static str>, Vec<Platform>)> = Vec::new();
     for p in platform::platforms(kind) {
         let Some(prop) = platform::graph_type(kind, p).and_then(|t| t.property(field.graph)) else {
             continue;
         };
-        let Some(members) = property_enum(prop).map(|e| e.members) else {
+        let Some(members) = settable_members(prop) else {
             continue;
         };
         match groups.iter_mut().find(|(m, _)| *m == members) {
@@ -424,8 +423,8 @@ pub fn enum_union(kind: ProfileKind, field: &Field) -> Vec<&'static str> {
         let Some(prop) = platform::graph_type(kind, p).and_then(|t| t.property(field.graph)) else {
             continue;
         };
-        for m in property_enum(prop).map(|e| e.members).unwrap_or(&[]) {
-            if !out.contains(m) {
+        for m in settable_members(prop).unwrap_or_default() {
+            if !out.contains(&m) {
                 out.push(m);
             }
         }

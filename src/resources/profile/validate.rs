@@ -6,7 +6,7 @@
 use super::schema::{enum_union, needs_value, platforms_with};
 use super::{ProfileResource, RootLink, root_link};
 use crate::framework::{Diagnostics, Validator};
-use crate::resources::fields::{Field, FieldType, property_enum};
+use crate::resources::fields::{Field, FieldType, settable_members};
 use crate::resources::model::GraphProfileType;
 use crate::resources::platform::{self, Platform, keyword_list};
 use crate::value::{AttributePath, Value};
@@ -39,9 +39,7 @@ impl ProfileResource {
                 }
                 None => {}
                 Some(prop) => {
-                    let members: Vec<&str> = property_enum(prop)
-                        .map(|e| e.members.to_vec())
-                        .unwrap_or_default();
+                    let members = settable_members(prop).unwrap_or_default();
                     check_enum(field, value, &path, &members, diags);
                     if needs_value(field, prop) && value.is_null() {
                         diags.error_at(
