@@ -273,33 +273,27 @@ async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_explicitly_empty_collection_is_sent_and_kept() {
+async fn scope_tags_default_when_unset_and_cannot_be_emptied() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let mut cfg = config(&provider, "ios", "No scope tags");
-    cfg.set("role_scope_tag_ids", Value::Set(Vec::new()));
-    let (state, diags) = apply(&provider, &Value::Null, &cfg).await;
-    assert!(diags.is_empty(), "{diags:?}");
-    assert_eq!(
-        state.get("role_scope_tag_ids"),
-        &Value::Set(Vec::new()),
-        "planned [] must come back as []"
-    );
-    let id = state.get("id").as_str().unwrap();
-    assert_eq!(
-        sim.object(id).unwrap()["roleScopeTagIds"],
-        serde_json::json!([])
-    );
-    // Left unset, Intune's default tag fills it (optional + computed).
-    let (state, _) = apply(
+    let (state, diags) = apply(
         &provider,
         &Value::Null,
         &config(&provider, "ios", "Default tags"),
     )
     .await;
+    assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(
         state.get("role_scope_tag_ids"),
         &Value::Set(vec![Value::string("0")])
+    );
+    let mut empty = config(&provider, "ios", "No scope tags");
+    empty.set("role_scope_tag_ids", Value::Set(Vec::new()));
+    let diags = provider.validate_resource_config(TYPE, &empty);
+    let d = diags.iter().next().expect("refused");
+    assert_eq!(
+        d.path,
+        Some(intune::value::AttributePath::attr("role_scope_tag_ids"))
     );
 }
 

@@ -13,6 +13,19 @@ use crate::value::{AttributePath, Value};
 
 impl ProfileResource {
     pub(super) fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        // Every Intune object carries at least one scope tag; an empty set
+        // would come back as ["0"] and never match the configuration.
+        if config
+            .get("role_scope_tag_ids")
+            .as_elements()
+            .is_some_and(<[Value]>::is_empty)
+        {
+            diags.error_at(
+                AttributePath::attr("role_scope_tag_ids"),
+                "Empty role_scope_tag_ids",
+                "Intune gives every profile at least one scope tag. Leave role_scope_tag_ids out for the Default tag (\"0\"), or name the tags.",
+            );
+        }
         let Some(platform) = self.check_platform(config, diags) else {
             return;
         };
