@@ -376,6 +376,13 @@ async fn patch_rules_and_versions() {
     );
     let cases: Vec<Case> = vec![
         (
+            "no type",
+            Some(json!({"@odata.type": null, "displayName": "x"})),
+            StatusCode::BAD_REQUEST,
+            Some("must be a string"),
+            1,
+        ),
+        (
             "same value",
             Some(json!({"displayName": "scep"})),
             StatusCode::BAD_REQUEST,
@@ -389,7 +396,13 @@ async fn patch_rules_and_versions() {
             Some(no_op),
             1,
         ),
-        ("no body", None, StatusCode::BAD_REQUEST, Some(no_op), 1),
+        (
+            "no body",
+            None,
+            StatusCode::BAD_REQUEST,
+            Some("Cannot create an abstract class"),
+            1,
+        ),
         (
             "flags in another order",
             Some(json!({"keyUsage": "keyEncipherment, digitalSignature"})),
@@ -436,6 +449,15 @@ async fn patch_rules_and_versions() {
         ),
     ];
     for (name, body, status, fragment, version) in cases {
+        // Graph needs the concrete type on every PATCH (it is checked on
+        // its own below); the cases test everything else.
+        let body = body.map(|mut b| {
+            if let Some(o) = b.as_object_mut() {
+                o.entry("@odata.type")
+                    .or_insert(json!("#microsoft.graph.macOSScepCertificateProfile"));
+            }
+            b
+        });
         let (got, error) = h.call(Method::PATCH, &item(&id), body).await;
         assert_eq!(got, status, "{name}: {error}");
         if let Some(fragment) = fragment {
@@ -854,7 +876,10 @@ async fn root_certificate_links() {
         .call(
             Method::PATCH,
             &item(&scep),
-            Some(json!({"rootCertificate@odata.bind": bind_url(&mac_root)})),
+            Some(json!({
+                "@odata.type": "#microsoft.graph.macOSScepCertificateProfile",
+                "rootCertificate@odata.bind": bind_url(&mac_root)
+            })),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "a PATCH may rebind");

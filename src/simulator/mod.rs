@@ -594,10 +594,15 @@ impl Simulator {
     /// Changes an object as an admin would: validated like a PATCH (a no-op
     /// patch is an error); bumps `version`.
     pub fn patch_object(&self, id: &str, patch: Value) -> Result<(), String> {
-        let Value::Object(patch) = patch else {
+        let Value::Object(mut patch) = patch else {
             return Err(validate::ValidationError::NotAnObject.to_string());
         };
         let mut state = self.shared.lock();
+        // The portal always knows the type; tests need not repeat it.
+        if let Some(object) = state.store.get(id) {
+            let odata = format!("#microsoft.graph.{}", object.type_name);
+            patch.entry("@odata.type").or_insert(Value::String(odata));
+        }
         ops::update(
             self.shared.schema,
             &mut state.store,

@@ -184,7 +184,9 @@ mod tests {
     #[test]
     fn update_and_assign_need_the_object() {
         let mut store = Store::default();
-        let body = map(json!({"displayName": "x"}));
+        let body = map(
+            json!({"@odata.type": "#microsoft.graph.iosTrustedRootCertificate", "displayName": "x"}),
+        );
         assert_eq!(
             update(schema(), &mut store, "nope", &body, NOW),
             Err(OpError::NotFound("nope".into()))
@@ -199,7 +201,9 @@ mod tests {
                 schema(),
                 &mut store,
                 &id,
-                &map(json!({"displayName": "r"})),
+                &map(
+                    json!({"@odata.type": "#microsoft.graph.iosTrustedRootCertificate", "displayName": "r"})
+                ),
                 NOW
             ),
             Err(OpError::Invalid(ValidationError::NoChange))

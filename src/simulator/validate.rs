@@ -87,7 +87,8 @@ pub enum ValidationError {
     /// The body is JSON but not an object.
     #[error("The request body must be a JSON object.")]
     NotAnObject,
-    /// A create body has no `@odata.type`, so the abstract base would be built.
+    /// A create or update body has no `@odata.type`, so the abstract base
+    /// would be built (Graph answers so for a PATCH without it too).
     #[error(
         "Cannot create an abstract class. The body has no '@odata.type'; deviceConfiguration is abstract, so name a concrete type such as '#microsoft.graph.iosTrustedRootCertificate'."
     )]
@@ -271,10 +272,12 @@ pub fn resolve_create_type<'s>(
     Ok(entity)
 }
 
-/// Checks an optional `@odata.type` in a PATCH body against the object's type.
+/// Checks the `@odata.type` of a PATCH body against the object's type. It
+/// is required: `deviceConfiguration` is abstract, and Graph refuses a
+/// PATCH without it ("Cannot create an abstract class").
 pub fn check_patch_type(body: &Map<String, Value>, actual: &str) -> Result<()> {
     match body.get("@odata.type") {
-        None => Ok(()),
+        None => Err(ValidationError::MissingType),
         Some(Value::String(sent)) if schema::short_type_name(sent) == Some(actual) => Ok(()),
         Some(Value::String(sent)) => Err(ValidationError::TypeMismatch {
             sent: sent.clone(),
@@ -1572,6 +1575,7 @@ mod tests {
         let checked = check_profile(schema(), entity, &body, Mode::Update).expect("valid");
         assert_eq!(checked.properties, object(json!({"description": "d"})));
         let cases = [
+            (json!({"description": "d"}), Some("abstract class")),
             (
                 json!({"@odata.type": "#microsoft.graph.windows81TrustedRootCertificate"}),
                 None,
