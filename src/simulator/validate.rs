@@ -640,7 +640,10 @@ fn check_target(schema: &Schema, target: &Value, path: &str) -> Result<(String, 
         (kind.clone(), String::new())
     };
     let filter_id_path = format!("{path}.{FILTER_ID}");
-    let filter_id = text(FILTER_ID);
+    // Graph itself writes "no filter" as null, "" or the all-zero GUID, and
+    // takes those forms back.
+    let filter_id = text(FILTER_ID)
+        .filter(|id| !id.is_empty() && *id != "00000000-0000-0000-0000-000000000000");
     if let Some(id) = filter_id.filter(|id| !is_guid(id)) {
         return Err(ValidationError::Invalid {
             path: filter_id_path,
@@ -1746,6 +1749,17 @@ mod tests {
         for (name, list, fragment) in cases {
             let err = check_assignments(schema(), &list).expect_err(name);
             assert!(err.to_string().contains(fragment), "{name}: {err}");
+        }
+        // The forms in which Graph itself reports "no filter" are taken back.
+        for none in [
+            json!(null),
+            json!(""),
+            json!("00000000-0000-0000-0000-000000000000"),
+        ] {
+            let list = group(
+                json!({"deviceAndAppManagementAssignmentFilterId": none, "deviceAndAppManagementAssignmentFilterType": "none"}),
+            );
+            assert!(check_assignments(schema(), &list).is_ok(), "{none}");
         }
         let legacy = object(json!({"deviceConfigurationGroupAssignments": []}));
         assert!(check_assign_body(schema(), &legacy).is_err());
