@@ -24,6 +24,34 @@ pub struct CertificateFacts {
     pub expired: bool,
 }
 
+/// The facts a certificate attribute exports, with their descriptions; the
+/// names are the computed attributes of the trusted certificate resource and
+/// the data sources.
+pub const FACTS: [(&str, &str); 4] = [
+    (
+        "thumbprint",
+        "SHA-1 thumbprint of the certificate, upper-case hexadecimal.",
+    ),
+    ("subject", "Subject distinguished name of the certificate."),
+    ("issuer", "Issuer distinguished name of the certificate."),
+    (
+        "not_after",
+        "End of the certificate's validity, RFC 3339 (UTC).",
+    ),
+];
+
+impl CertificateFacts {
+    /// The value of each of [`FACTS`], in the same order.
+    pub fn values(&self) -> [(&'static str, &str); 4] {
+        [
+            ("thumbprint", &self.thumbprint),
+            ("subject", &self.subject),
+            ("issuer", &self.issuer),
+            ("not_after", &self.not_after),
+        ]
+    }
+}
+
 /// Parses the certificate from any accepted textual form. The error says
 /// what was wrong in words a user can act on.
 pub fn parse(text: &str) -> Result<CertificateFacts, String> {

@@ -223,14 +223,7 @@ impl Target {
     /// error names what this resource cannot represent.
     pub fn from_graph(assignment: &Json) -> Result<Target, String> {
         let target = assignment.get("target").unwrap_or(&Json::Null);
-        let odata = target
-            .get("@odata.type")
-            .and_then(Json::as_str)
-            .map(|t| {
-                t.trim_start_matches('#')
-                    .trim_start_matches("microsoft.graph.")
-            })
-            .unwrap_or("untyped target");
+        let odata = lookup::odata_type(target);
         let kind = TargetKind::from_graph_type(odata).ok_or_else(|| odata.to_string())?;
         let group_id = if kind.has_group() {
             let group = target
@@ -583,10 +576,6 @@ impl AssignmentResource {
         NOTES
     }
 
-    fn options(ctx: &Context<'_, GraphClient>) -> CallOptions {
-        CallOptions::until(tokio::time::Instant::from_std(ctx.deadline))
-    }
-
     /// Sends the whole set in one `assign`.
     async fn assign(
         &self,
@@ -623,7 +612,10 @@ impl AssignmentResource {
     ) -> Result<Option<Value>, ()> {
         let items = match ctx
             .client
-            .list(&lookup::assignments_path(profile_id), &Self::options(ctx))
+            .list(
+                &lookup::assignments_path(profile_id),
+                &super::call_options(ctx),
+            )
             .await
         {
             Ok(items) => items,
@@ -714,7 +706,7 @@ impl Resource<GraphClient> for AssignmentResource {
         };
         // The profile may have been created moments ago in this apply:
         // Graph's short replication delay is retried.
-        let opts = Self::options(ctx).read_after_write();
+        let opts = super::call_options(ctx).read_after_write();
         if let Err(problem) = check_profile(ctx.client, profile_id, &opts).await {
             report_profile_problem(profile_id, problem, diags);
             return None;
@@ -784,7 +776,7 @@ impl Resource<GraphClient> for AssignmentResource {
             return Some(planned.clone());
         }
         match self
-            .assign(ctx, profile_id, &after, Self::options(ctx))
+            .assign(ctx, profile_id, &after, super::call_options(ctx))
             .await
         {
             Ok(()) => Some(planned.clone()),
@@ -814,7 +806,10 @@ impl Resource<GraphClient> for AssignmentResource {
 
     async fn delete(&self, ctx: &Context<'_, GraphClient>, prior: &Value, diags: &mut Diagnostics) {
         let profile_id = prior.get("profile_id").as_str().unwrap_or_default();
-        match self.assign(ctx, profile_id, &[], Self::options(ctx)).await {
+        match self
+            .assign(ctx, profile_id, &[], super::call_options(ctx))
+            .await
+        {
             Ok(()) => {}
             Err(e) if e.is_not_found() => {
                 tracing::info!(profile_id, "profile was already gone; nothing to unassign");
@@ -835,7 +830,7 @@ impl Resource<GraphClient> for AssignmentResource {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        match check_profile(ctx.client, id, &Self::options(ctx)).await {
+        match check_profile(ctx.client, id, &super::call_options(ctx)).await {
             Ok(_) => {}
             Err(ProfileProblem::Missing) => {
                 diags.error(
@@ -992,7 +987,7 @@ mod tests {
                 json!({"@odata.type": "#microsoft.graph.groupAssignmentTarget"}),
                 "without a groupId",
             ),
-            (json!({}), "untyped target"),
+            (json!({}), "untyped object"),
         ];
         for (t, fragment) in refused {
             let err = read(t).expect_err(fragment);

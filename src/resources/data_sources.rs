@@ -15,13 +15,12 @@ use serde_json::Value as Json;
 use super::PROFILE_KINDS;
 use super::certificate;
 use super::errors::graph_failure;
-use super::fields::FieldType;
 use super::lookup::{self, Identity};
 use super::platform::{self, Platform, ProfileKind, ProfileType, keyword_list};
 use crate::framework::{
     Attribute, Block, Context, DataSource, Diagnostics, Mode, Schema, Validator,
 };
-use crate::graph::{CallOptions, GraphClient};
+use crate::graph::GraphClient;
 use crate::value::{AttributePath, Type, Value};
 
 pub const PROFILE_TYPE_NAME: &str = "intune_certificate_profile";
@@ -103,9 +102,6 @@ fn quoted(words: &[&str]) -> String {
         .join(", ")
 }
 
-/// The certificate-facts fields, derived from a trusted profile's certificate.
-const CERT_FACTS: [&str; 4] = ["thumbprint", "subject", "issuer", "not_after"];
-
 /// The object describing one profile: every [`PROFILE_FIELDS`] entry.
 /// `platform` may be given when the caller knows which of two platforms
 /// sharing a Graph type was meant.
@@ -128,14 +124,9 @@ fn profile_value(json: &Json, row: &ProfileType, platform: Platform) -> Value {
     let facts = certificate_property(row.kind)
         .and_then(|prop| json.get(prop).and_then(Json::as_str))
         .and_then(|cert| certificate::parse(cert).ok());
-    for name in CERT_FACTS {
-        let value = facts.as_ref().map(|f| match name {
-            "thumbprint" => f.thumbprint.clone(),
-            "subject" => f.subject.clone(),
-            "issuer" => f.issuer.clone(),
-            _ => f.not_after.clone(),
-        });
-        v.set(name, value.map(Value::String).unwrap_or_default());
+    for (i, (name, _)) in certificate::FACTS.iter().enumerate() {
+        let value = facts.as_ref().map(|f| Value::string(f.values()[i].1));
+        v.set(name, value.unwrap_or_default());
     }
     v
 }
@@ -145,9 +136,8 @@ fn profile_value(json: &Json, row: &ProfileType, platform: Platform) -> Value {
 fn certificate_property(kind: ProfileKind) -> Option<&'static str> {
     PROFILE_KINDS
         .iter()
-        .filter(|spec| spec.kind == kind)
-        .flat_map(|spec| spec.fields.iter())
-        .find(|f| matches!(f.ty, FieldType::Certificate))
+        .find(|spec| spec.kind == kind)
+        .and_then(|spec| spec.certificate_field())
         .map(|f| f.graph)
 }
 
@@ -221,10 +211,6 @@ fn matches(row: &ProfileType, kind: Option<ProfileKind>, platform: Option<Platfo
                 .iter()
                 .any(|r| r.kind == row.kind && r.platform == p && r.graph_type == row.graph_type)
         })
-}
-
-fn options(ctx: &Context<'_, GraphClient>) -> CallOptions {
-    CallOptions::until(tokio::time::Instant::from_std(ctx.deadline))
 }
 
 /// `intune_certificate_profile`.
@@ -317,7 +303,11 @@ impl CertificateProfileDataSource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let path = AttributePath::attr("id");
-        let json = match ctx.client.get(&lookup::item_path(id), &options(ctx)).await {
+        let json = match ctx
+            .client
+            .get(&lookup::item_path(id), &super::call_options(ctx))
+            .await
+        {
             Ok(json) => json,
             Err(e) if e.is_not_found() => {
                 diags.error_at(
@@ -382,7 +372,10 @@ impl CertificateProfileDataSource {
         let filter = format!("displayName eq {}", lookup::string_literal(name));
         let items = match ctx
             .client
-            .list(&lookup::filtered_collection(&filter), &options(ctx))
+            .list(
+                &lookup::filtered_collection(&filter),
+                &super::call_options(ctx),
+            )
             .await
         {
             Ok(items) => items,
@@ -617,7 +610,7 @@ impl DataSource<GraphClient> for CertificateProfilesDataSource {
             Some(types) => lookup::filtered_collection(&lookup::isof_filter(&types)),
             None => super::profile::COLLECTION.to_string(),
         };
-        let mut listed = ctx.client.list(&path, &options(ctx)).await;
+        let mut listed = ctx.client.list(&path, &super::call_options(ctx)).await;
         if listed.as_ref().is_err_and(|e| e.status() == Some(400))
             && path != super::profile::COLLECTION
         {
@@ -626,7 +619,7 @@ impl DataSource<GraphClient> for CertificateProfilesDataSource {
             tracing::debug!("Graph refused the type filter; listing without it");
             listed = ctx
                 .client
-                .list(super::profile::COLLECTION, &options(ctx))
+                .list(super::profile::COLLECTION, &super::call_options(ctx))
                 .await;
         }
         let items = match listed {
@@ -789,7 +782,7 @@ mod tests {
         let scep = json!({"@odata.type": "#microsoft.graph.iosScepCertificateProfile", "id": "b2", "displayName": "Wi-Fi"});
         let r = row("iosScepCertificateProfile");
         let v = profile_value(&scep, r, r.platform);
-        for name in CERT_FACTS {
+        for (name, _) in certificate::FACTS {
             assert_eq!(v.get(name), &Value::Null, "{name}");
         }
     }

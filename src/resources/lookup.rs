@@ -70,13 +70,18 @@ pub enum Identity<'a> {
     Other(&'a str),
 }
 
-/// Identifies a Graph object by its `@odata.type`.
-pub fn identify(json: &Json) -> Identity<'_> {
-    let odata = json
-        .get("@odata.type")
+/// A Graph object's type: its `@odata.type` without the
+/// `#microsoft.graph.` prefix, or `"untyped object"` when it has none.
+pub fn odata_type(json: &Json) -> &str {
+    json.get("@odata.type")
         .and_then(Json::as_str)
         .map(bare_type_name)
-        .unwrap_or("untyped object");
+        .unwrap_or("untyped object")
+}
+
+/// Identifies a Graph object by its `@odata.type`.
+pub fn identify(json: &Json) -> Identity<'_> {
+    let odata = odata_type(json);
     match platform::identify(odata) {
         Some(row) => Identity::Certificate(row),
         None => Identity::Other(odata),

@@ -26,6 +26,14 @@ use std::sync::Arc;
 use crate::framework::Provider;
 use provider_config::IntuneProvider;
 
+/// Call options for one Graph call of a lifecycle hook: no retry or wait
+/// may go past the operation's deadline (from its `timeouts`).
+pub(crate) fn call_options(
+    ctx: &crate::framework::Context<'_, crate::graph::GraphClient>,
+) -> crate::graph::CallOptions {
+    crate::graph::CallOptions::until(tokio::time::Instant::from_std(ctx.deadline))
+}
+
 /// Every certificate-profile kind the provider serves, one resource each.
 pub static PROFILE_KINDS: &[&profile::ProfileKindSpec] = &[
     &trusted_certificate::SPEC,

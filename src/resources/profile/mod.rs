@@ -14,12 +14,13 @@ use serde_json::Value as Json;
 
 pub use schema::{COMMON_FIELDS, platforms_with, required_on};
 
+use super::call_options;
 use super::certificate;
 use super::errors::graph_failure;
 use super::fields::{Field, FieldType};
-use super::lookup::item_path;
+use super::lookup::{self, Identity, item_path};
 use super::model::GraphProfileType;
-use super::platform::{self, Platform, ProfileKind, bare_type_name};
+use super::platform::{self, Platform, ProfileKind};
 use crate::framework::{Context, Diagnostic, Diagnostics, Plan, Resource, Schema};
 use crate::graph::{CallOptions, GraphClient};
 use crate::value::{AttributePath, Value};
@@ -48,6 +49,16 @@ pub struct ProfileKindSpec {
     pub notes: &'static str,
     pub root_link: RootLink,
     pub fields: &'static [Field],
+}
+
+impl ProfileKindSpec {
+    /// The kind's certificate attribute, when it has one (trusted
+    /// certificates): it exports the certificate's facts.
+    pub fn certificate_field(&self) -> Option<&'static Field> {
+        self.fields
+            .iter()
+            .find(|f| matches!(f.ty, FieldType::Certificate))
+    }
 }
 
 pub struct ProfileResource {
@@ -121,7 +132,7 @@ impl ProfileResource {
         root: &str,
         diags: &mut Diagnostics,
     ) -> bool {
-        match root_link::verify(ctx.client, &options(ctx, false), gt, root).await {
+        match root_link::verify(ctx.client, &call_options(ctx), gt, root).await {
             Ok(()) => true,
             Err(problem) => {
                 diags.push(root_link::diagnostic(&problem, gt, self.spec.kind, root));
@@ -144,7 +155,7 @@ impl ProfileResource {
     ) -> Option<Json> {
         let name = planned.get("display_name").as_str().unwrap_or_default();
         let what = self.label(gt, planned);
-        let found = recover::candidates(ctx.client, &options(ctx, false), gt, name, started).await;
+        let found = recover::candidates(ctx.client, &call_options(ctx), gt, name, started).await;
         match found {
             Ok(mut found) if found.len() == 1 => {
                 let object = found.remove(0);
@@ -205,7 +216,7 @@ impl ProfileResource {
         diags: &mut Diagnostics,
     ) -> Result<Option<Value>, ()> {
         let what = self.label(gt, prior);
-        let json = match ctx.client.get(&item_path(id), &options(ctx, false)).await {
+        let json = match ctx.client.get(&item_path(id), &call_options(ctx)).await {
             Ok(json) => json,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => {
@@ -213,11 +224,7 @@ impl ProfileResource {
                 return Err(());
             }
         };
-        let actual = json
-            .get("@odata.type")
-            .and_then(Json::as_str)
-            .map(bare_type_name)
-            .unwrap_or_default();
+        let actual = lookup::odata_type(&json);
         if actual != gt.name {
             diags.error(
                 format!("{what} changed type"),
@@ -233,7 +240,7 @@ impl ProfileResource {
             }
         };
         if self.has_link(gt) {
-            match root_link::read(ctx.client, &options(ctx, false), gt, id).await {
+            match root_link::read(ctx.client, &call_options(ctx), gt, id).await {
                 Ok(link) => {
                     let kept = prior.get(root_link::ATTRIBUTE);
                     let value = match (link, kept.as_str()) {
@@ -256,15 +263,6 @@ impl ProfileResource {
             }
         }
         Ok(Some(state))
-    }
-}
-
-fn options(ctx: &Context<'_, GraphClient>, read_after_write: bool) -> CallOptions {
-    let opts = CallOptions::until(tokio::time::Instant::from_std(ctx.deadline));
-    if read_after_write {
-        opts.read_after_write()
-    } else {
-        opts
     }
 }
 
@@ -303,11 +301,7 @@ impl Resource<GraphClient> for ProfileResource {
     }
 
     async fn plan(&self, client: Option<&GraphClient>, plan: &mut Plan, diags: &mut Diagnostics) {
-        if let Some(field) = self
-            .fields
-            .iter()
-            .find(|f| matches!(f.ty, FieldType::Certificate))
-        {
+        if let Some(field) = self.spec.certificate_field() {
             let fresh = plan.prior.is_null() || plan.is_replace();
             if fresh || plan.planned.get(field.name) != plan.prior.get(field.name) {
                 self.set_certificate_facts(&mut plan.planned);
@@ -384,7 +378,7 @@ impl Resource<GraphClient> for ProfileResource {
         let started = time::OffsetDateTime::now_utc();
         let created = match ctx
             .client
-            .post(COLLECTION, &Json::Object(body), &options(ctx, false))
+            .post(COLLECTION, &Json::Object(body), &call_options(ctx))
             .await
         {
             Ok(Some(json)) => json,
@@ -482,7 +476,7 @@ impl Resource<GraphClient> for ProfileResource {
             body.insert("@odata.type".into(), Json::from(gt.odata_type));
             if let Err(e) = ctx
                 .client
-                .patch(&path, &Json::Object(body), &options(ctx, false))
+                .patch(&path, &Json::Object(body), &call_options(ctx))
                 .await
             {
                 self.failure(diags, "update", format!("updating {what} ({id})"), &e, true);
@@ -490,10 +484,8 @@ impl Resource<GraphClient> for ProfileResource {
             }
         }
         let linked = match root_change {
-            Some(Some(root)) => {
-                root_link::set(ctx.client, &options(ctx, false), gt, &id, root).await
-            }
-            Some(None) => root_link::unset(ctx.client, &options(ctx, false), gt, &id).await,
+            Some(Some(root)) => root_link::set(ctx.client, &call_options(ctx), gt, &id, root).await,
+            Some(None) => root_link::unset(ctx.client, &call_options(ctx), gt, &id).await,
             None => Ok(()),
         };
         if let Err(e) = linked {
@@ -501,7 +493,11 @@ impl Resource<GraphClient> for ProfileResource {
             self.failure(diags, "update", doing, &e, false);
             return None;
         }
-        let json = match ctx.client.get(&path, &options(ctx, true)).await {
+        let json = match ctx
+            .client
+            .get(&path, &call_options(ctx).read_after_write())
+            .await
+        {
             Ok(json) => json,
             Err(e) => {
                 self.failure(
@@ -525,11 +521,7 @@ impl Resource<GraphClient> for ProfileResource {
 
     async fn delete(&self, ctx: &Context<'_, GraphClient>, prior: &Value, diags: &mut Diagnostics) {
         let id = prior.get("id").as_str().unwrap_or_default();
-        match ctx
-            .client
-            .delete(&item_path(id), &options(ctx, false))
-            .await
-        {
+        match ctx.client.delete(&item_path(id), &call_options(ctx)).await {
             Ok(()) => tracing::info!(id, "deleted profile"),
             Err(e) if e.is_not_found() => tracing::info!(id, "profile was already gone"),
             Err(e) => self.failure(diags, "delete", format!("deleting {id}"), &e, false),
@@ -543,7 +535,7 @@ impl Resource<GraphClient> for ProfileResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let kind = self.spec.kind;
-        let json = match ctx.client.get(&item_path(id), &options(ctx, false)).await {
+        let json = match ctx.client.get(&item_path(id), &call_options(ctx)).await {
             Ok(json) => json,
             Err(e) if e.is_not_found() => {
                 diags.error(
@@ -566,30 +558,26 @@ impl Resource<GraphClient> for ProfileResource {
                 return None;
             }
         };
-        let odata = json
-            .get("@odata.type")
-            .and_then(Json::as_str)
-            .map(bare_type_name)
-            .unwrap_or("an untyped object");
-        let row = match platform::identify(odata) {
-            Some(row) if row.kind == kind => row,
-            Some(row) => {
+        let row = match lookup::identify(&json) {
+            Identity::Certificate(row) if row.kind == kind => row,
+            Identity::Certificate(row) => {
                 diags.error(
                     format!("Wrong resource type for {id}"),
                     format!(
-                        "{id} is a {} profile for platform {:?} ({odata}), not a {} profile. Import it as {} instead.",
+                        "{id} is a {} profile for platform {:?} ({}), not a {} profile. Import it as {} instead.",
                         row.kind.label(),
                         row.platform.keyword(),
+                        row.graph_type,
                         kind.label(),
                         row.kind.resource_type()
                     ),
                 );
                 return None;
             }
-            None => {
+            Identity::Other(odata) => {
                 diags.error(
                     format!("Wrong resource type for {id}"),
-                    format!("{id} is a {odata} device configuration, not a certificate profile this provider manages."),
+                    lookup::not_a_certificate_profile(id, odata),
                 );
                 return None;
             }

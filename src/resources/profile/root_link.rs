@@ -14,7 +14,7 @@ use crate::framework::{Attribute, Diagnostic, Mode, Validator};
 use crate::graph::{CallOptions, GraphClient, GraphError};
 use crate::resources::lookup::{encode, item_path};
 use crate::resources::model::GraphProfileType;
-use crate::resources::platform::{self, ProfileKind, bare_type_name};
+use crate::resources::platform::{self, ProfileKind};
 use crate::value::{AttributePath, Type};
 
 pub const ATTRIBUTE: &str = "root_certificate_id";
@@ -84,11 +84,7 @@ pub async fn verify(
     let target = gt.root_certificate_target.unwrap_or_default();
     match client.get(&item_path(root_id), opts).await {
         Ok(json) => {
-            let actual = json
-                .get("@odata.type")
-                .and_then(Json::as_str)
-                .map(bare_type_name)
-                .unwrap_or_default();
+            let actual = crate::resources::lookup::odata_type(&json);
             if actual == target {
                 Ok(())
             } else {

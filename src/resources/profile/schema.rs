@@ -140,19 +140,6 @@ static APPLICABILITY_OS_VERSION: &[Field] = &[
 pub const CREATED: &str = "created_date_time";
 pub const MODIFIED: &str = "last_modified_date_time";
 pub const VERSION: &str = "version";
-/// Facts derived from a certificate field.
-pub const CERT_FACTS: [(&str, &str); 4] = [
-    (
-        "thumbprint",
-        "SHA-1 thumbprint of the certificate, upper-case hexadecimal.",
-    ),
-    ("subject", "Subject distinguished name of the certificate."),
-    ("issuer", "Issuer distinguished name of the certificate."),
-    (
-        "not_after",
-        "End of the certificate's validity, RFC 3339 (UTC).",
-    ),
-];
 
 pub fn build_schema(spec: &ProfileKindSpec, fields: &[&'static Field]) -> Schema {
     let kind = spec.kind;
@@ -194,11 +181,8 @@ pub fn build_schema(spec: &ProfileKindSpec, fields: &[&'static Field]) -> Schema
             block = block.attribute(attribute(kind, field));
         }
     }
-    if fields
-        .iter()
-        .any(|f| matches!(f.ty, FieldType::Certificate))
-    {
-        for (name, text) in CERT_FACTS {
+    if spec.certificate_field().is_some() {
+        for (name, text) in certificate::FACTS {
             block = block
                 .attribute(Attribute::new(name, Type::String, Mode::Computed).description(text));
         }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::schema::{CERT_FACTS, CREATED, MODIFIED, VERSION};
+use super::schema::{CREATED, MODIFIED, VERSION};
 use super::{ProfileResource, RootLink, root_link};
 use crate::resources::certificate;
 use crate::resources::fields::{self, FieldType};
@@ -114,24 +114,15 @@ impl ProfileResource {
     /// Derives `thumbprint` and friends from the certificate attribute:
     /// known when the certificate is, unknown when it is not.
     pub(super) fn set_certificate_facts(&self, object: &mut Value) {
-        let Some(field) = self
-            .fields
-            .iter()
-            .find(|f| matches!(f.ty, FieldType::Certificate))
-        else {
+        let Some(field) = self.spec.certificate_field() else {
             return;
         };
         let cert = object.get(field.name).clone();
         let facts = cert.as_str().and_then(|s| certificate::parse(s).ok());
-        for (name, _) in CERT_FACTS {
+        for (i, (name, _)) in certificate::FACTS.iter().enumerate() {
             let v = match (&cert, &facts) {
                 (Value::Unknown, _) => Value::Unknown,
-                (_, Some(f)) => Value::string(match name {
-                    "thumbprint" => &f.thumbprint,
-                    "subject" => &f.subject,
-                    "issuer" => &f.issuer,
-                    _ => &f.not_after,
-                }),
+                (_, Some(f)) => Value::string(f.values()[i].1),
                 _ => Value::Null,
             };
             object.set(name, v);
