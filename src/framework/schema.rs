@@ -144,11 +144,6 @@ impl NestedBlock {
         }
     }
 
-    pub fn max_items(mut self, n: i64) -> Self {
-        self.max_items = n;
-        self
-    }
-
     pub fn local_only(mut self) -> Self {
         self.local_only = true;
         self

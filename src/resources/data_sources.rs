@@ -164,14 +164,7 @@ fn selected_types(
 
 /// A (kind, platform) pair no Graph type has, as an error on `platform`.
 fn check_pair(config: &Value, diags: &mut Diagnostics) {
-    let kind = config
-        .get("kind")
-        .as_str()
-        .and_then(ProfileKind::from_keyword);
-    let platform = config
-        .get("platform")
-        .as_str()
-        .and_then(Platform::from_keyword);
+    let (kind, platform) = selection(config);
     if let (Some(k), Some(p)) = (kind, platform) {
         if platform::graph_type(k, p).is_none() {
             diags.error_at(

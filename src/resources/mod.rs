@@ -1,6 +1,6 @@
 //! The Intune resources and data sources, built on the framework and the
 //! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
-//! profile resource (`profile.rs`) does the work. Assignments of any
+//! profile resource (`profile/`) does the work. Assignments of any
 //! profile (`certificate_profile_assignment.rs`) and the data sources
 //! (`data_sources.rs`) find profiles through `lookup.rs`.
 

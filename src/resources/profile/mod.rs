@@ -12,7 +12,7 @@ mod validate;
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-pub use schema::{COMMON_FIELDS, platforms_with, required_on};
+pub use schema::{COMMON_FIELDS, platforms_with};
 
 use super::call_options;
 use super::certificate;
@@ -21,7 +21,7 @@ use super::fields::{Field, FieldType};
 use super::lookup::{self, Identity, item_path};
 use super::model::GraphProfileType;
 use super::platform::{self, Platform, ProfileKind};
-use crate::framework::{Context, Diagnostic, Diagnostics, Plan, Resource, Schema};
+use crate::framework::{Context, Diagnostic, Diagnostics, Operation, Plan, Resource, Schema};
 use crate::graph::{CallOptions, GraphClient};
 use crate::value::{AttributePath, Value};
 
@@ -80,14 +80,6 @@ impl ProfileResource {
         }
     }
 
-    pub fn kind(&self) -> ProfileKind {
-        self.spec.kind
-    }
-
-    pub fn spec(&self) -> &'static ProfileKindSpec {
-        self.spec
-    }
-
     /// The platform and Graph type an object of this resource is, from its
     /// `platform` attribute.
     fn graph_type_of(&self, object: &Value) -> Option<(Platform, &'static GraphProfileType)> {
@@ -127,12 +119,13 @@ impl ProfileResource {
     /// Checks the configured root before a write that sets it.
     async fn verify_root(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        client: &GraphClient,
+        opts: &CallOptions,
         gt: &GraphProfileType,
         root: &str,
         diags: &mut Diagnostics,
     ) -> bool {
-        match root_link::verify(ctx.client, &call_options(ctx), gt, root).await {
+        match root_link::verify(client, opts, gt, root).await {
             Ok(()) => true,
             Err(problem) => {
                 diags.push(root_link::diagnostic(&problem, gt, self.spec.kind, root));
@@ -334,10 +327,10 @@ impl Resource<GraphClient> for ProfileResource {
             || plan.is_replace()
             || root != plan.prior.get(root_link::ATTRIBUTE);
         if let (Some(root), true, true) = (root.as_str(), changed, self.has_link(gt)) {
-            let opts = CallOptions::within(std::time::Duration::from_secs(120));
-            if let Err(problem) = root_link::verify(client, &opts, gt, root).await {
-                diags.push(root_link::diagnostic(&problem, gt, self.spec.kind, root));
-            }
+            // Plan has no operation of its own: the read timeout bounds it.
+            let budget = self.timeouts().for_operation(&plan.config, Operation::Read);
+            self.verify_root(client, &CallOptions::within(budget), gt, root, diags)
+                .await;
         }
     }
 
@@ -357,7 +350,10 @@ impl Resource<GraphClient> for ProfileResource {
             .as_str()
             .filter(|_| self.has_link(gt));
         if let Some(root) = root {
-            if !self.verify_root(ctx, gt, root, diags).await {
+            if !self
+                .verify_root(ctx.client, &call_options(ctx), gt, root, diags)
+                .await
+            {
                 return None;
             }
         }
@@ -455,7 +451,10 @@ impl Resource<GraphClient> for ProfileResource {
         let root_change = (self.has_link(gt) && new_root != prior.get(root_link::ATTRIBUTE))
             .then(|| new_root.as_str());
         if let Some(Some(root)) = root_change {
-            if !self.verify_root(ctx, gt, root, diags).await {
+            if !self
+                .verify_root(ctx.client, &call_options(ctx), gt, root, diags)
+                .await
+            {
                 return None;
             }
         }

@@ -14,14 +14,24 @@ use crate::framework::{Attribute, Diagnostic, Mode, Validator};
 use crate::graph::{CallOptions, GraphClient, GraphError};
 use crate::resources::lookup::{encode, item_path};
 use crate::resources::model::GraphProfileType;
-use crate::resources::platform::{self, ProfileKind};
+use crate::resources::platform::{self, Platform, ProfileKind};
 use crate::value::{AttributePath, Type};
 
 pub const ATTRIBUTE: &str = "root_certificate_id";
 
+/// The platforms of `kind` whose Graph type has the `rootCertificate` link.
+pub fn platforms_with_link(kind: ProfileKind) -> Vec<Platform> {
+    platform::platforms(kind)
+        .into_iter()
+        .filter(|&p| {
+            platform::graph_type(kind, p).is_some_and(|t| t.root_certificate_target.is_some())
+        })
+        .collect()
+}
+
 pub fn attribute(spec: &ProfileKindSpec) -> Attribute {
     let kind = spec.kind;
-    let targets: Vec<String> = platform::platforms(kind)
+    let targets: Vec<String> = platforms_with_link(kind)
         .into_iter()
         .filter_map(|p| {
             let target = platform::graph_type(kind, p)?.root_certificate_target?;

@@ -175,8 +175,8 @@ pub fn build_schema(spec: &ProfileKindSpec, fields: &[&'static Field]) -> Schema
         block = block.attribute(root_link::attribute(spec));
     }
     for field in fields {
-        if field.is_block() {
-            block = block.block(nested_block(kind, field));
+        if let Some((subfields, nesting)) = block_shape(field) {
+            block = block.block(nested_block(kind, field, subfields, nesting));
         } else {
             block = block.attribute(attribute(kind, field));
         }
@@ -212,7 +212,26 @@ fn field_type(field: &Field) -> Type {
         FieldType::Bool => Type::Bool,
         FieldType::Flags | FieldType::StringSet => Type::set(Type::String),
         FieldType::StringList => Type::list(Type::String),
-        FieldType::Object(_) | FieldType::ObjectSet(_) => Type::Dynamic,
+        FieldType::Object(sub) => object_type(sub),
+        FieldType::ObjectSet(sub) => Type::set(object_type(sub)),
+    }
+}
+
+fn object_type(subfields: &[Field]) -> Type {
+    Type::Object(
+        subfields
+            .iter()
+            .map(|f| (f.name.to_string(), field_type(f)))
+            .collect(),
+    )
+}
+
+/// The sub-fields and nesting of a field shown as a block.
+fn block_shape(field: &Field) -> Option<(&'static [Field], Nesting)> {
+    match field.ty {
+        FieldType::Object(sub) => Some((sub, Nesting::Single)),
+        FieldType::ObjectSet(sub) => Some((sub, Nesting::Set)),
+        _ => None,
     }
 }
 
@@ -270,12 +289,12 @@ fn attribute(kind: ProfileKind, field: &Field) -> Attribute {
 
 /// A complex property as a nested block; its own enum members do not vary
 /// by platform, so they are checked by plain validators.
-fn nested_block(kind: ProfileKind, field: &Field) -> NestedBlock {
-    let (subfields, nesting) = match field.ty {
-        FieldType::Object(s) => (s, Nesting::Single),
-        FieldType::ObjectSet(s) => (s, Nesting::Set),
-        _ => (&[][..], Nesting::Single),
-    };
+fn nested_block(
+    kind: ProfileKind,
+    field: &Field,
+    subfields: &[Field],
+    nesting: Nesting,
+) -> NestedBlock {
     let props = platform::platforms(kind)
         .into_iter()
         .filter_map(|p| platform::graph_type(kind, p)?.property(field.graph))
@@ -380,7 +399,7 @@ pub fn platforms_with(kind: ProfileKind, field: &Field) -> Vec<Platform> {
 
 /// Platforms of `kind` whose Graph type needs a value for the field (a
 /// non-nullable scalar), when the table leaves it optional.
-pub fn required_on(kind: ProfileKind, field: &Field) -> Vec<Platform> {
+fn required_on(kind: ProfileKind, field: &Field) -> Vec<Platform> {
     platform::platforms(kind)
         .into_iter()
         .filter(|&p| {

@@ -75,13 +75,7 @@ impl ProfileResource {
                 && gt.root_certificate_target.is_none()
                 && is_set(value)
             {
-                let on: Vec<Platform> = platform::platforms(self.spec.kind)
-                    .into_iter()
-                    .filter(|&q| {
-                        platform::graph_type(self.spec.kind, q)
-                            .is_some_and(|t| t.root_certificate_target.is_some())
-                    })
-                    .collect();
+                let on = root_link::platforms_with_link(self.spec.kind);
                 not_available(
                     diags,
                     AttributePath::attr(root_link::ATTRIBUTE),
@@ -194,10 +188,7 @@ fn check_flags(field: &Field, value: &Value, path: &AttributePath, diags: &mut D
         diags.error_at(
             path.clone(),
             format!("Empty {}", field.name),
-            format!(
-                "{} must name at least one value; leave it out to use Graph's default.",
-                field.name
-            ),
+            format!("{} must name at least one value.", field.name),
         );
     } else if items.len() > 1 && items.iter().any(|i| i.as_str() == Some("none")) {
         diags.error_at(
