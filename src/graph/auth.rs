@@ -396,7 +396,7 @@ mod tests {
     async fn concurrent_callers_share_one_fetch_and_reject_forces_a_new_one() {
         let counting = Arc::new(Counting::default());
         let cache = Arc::new(TokenCache::new(Box::new(counting.clone())));
-        let http = Http::new("test", true).unwrap();
+        let http = Http::new("test", super::super::http::Proxies::Never, None).unwrap();
         let policy = RetryPolicy::default();
         let stop = Stop::new();
         let deadline = Instant::now() + Duration::from_secs(5);

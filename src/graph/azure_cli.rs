@@ -256,7 +256,8 @@ mod tests {
             tenant: None,
             resource: "https://graph.microsoft.com".into(),
         };
-        let http = super::super::http::Http::new("test", true).unwrap();
+        let http = super::super::http::Http::new("test", super::super::http::Proxies::Never, None)
+            .unwrap();
         let policy = super::super::RetryPolicy::default();
         let stop = super::super::stop::Stop::new();
         let context = FetchContext {

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::auth::{FetchContext, Secret, TokenCache, token_source};
 use super::endpoint;
 use super::error::{ResponseMeta, api_error};
-use super::http::{Http, Reply};
+use super::http::{Http, Proxies, Reply};
 use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
 use super::retry::{Retrier, RetryPolicy, Wait};
@@ -68,8 +68,7 @@ impl GraphClient {
         )?;
         let pacer = Pacer::new(config.write_pacing)
             .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
-        let direct = endpoint::is_loopback(&graph_root) || endpoint::is_loopback(&authority);
-        let http = Http::new(&config.user_agent, direct)?;
+        let http = Http::new(&config.user_agent, Proxies::FromEnvironment, None)?;
         Ok(GraphClient {
             inner: Arc::new(Inner {
                 base,

@@ -341,23 +341,28 @@ pub(crate) fn auth_error(status: u16, body: &[u8]) -> GraphError {
     }
 }
 
-/// Turns a failed attempt from reqwest (or our own per-attempt timer) into
-/// `GraphError::Transport`, classifying it for the retry decision.
-pub(crate) fn transport_error(error: &reqwest::Error) -> GraphError {
-    let kind = if error.is_timeout() {
-        TransportKind::TimedOut
-    } else if error.is_builder() {
+/// Turns a failed attempt from reqwest into `GraphError::Transport`,
+/// classifying it for the retry decision. A connection that could not be
+/// opened in time is `Connect` (the request never left), not `TimedOut`.
+/// The URL is dropped from the message: its query string can carry filter
+/// values, skip tokens or sign-in parameters, and the message reaches logs
+/// and diagnostics.
+pub(crate) fn transport_error(error: reqwest::Error) -> GraphError {
+    let error = error.without_url();
+    let kind = if error.is_builder() {
         TransportKind::Other
-    } else if chain_has_tls_error(error) {
+    } else if chain_has_tls_error(&error) {
         TransportKind::Tls
     } else if error.is_connect() {
         TransportKind::Connect
+    } else if error.is_timeout() {
+        TransportKind::TimedOut
     } else {
         TransportKind::Interrupted
     };
     GraphError::Transport {
         kind,
-        message: error_chain(error),
+        message: error_chain(&error),
     }
 }
 

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::GraphError;
 use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
 use super::endpoint;
-use super::http::{Http, Reply};
+use super::http::{Http, Proxies, Reply};
 use super::token_http::{TokenCall, body_excerpt, exchange};
 
 /// The Instance Metadata Service's token endpoint, used when neither
@@ -84,7 +84,7 @@ impl ManagedIdentityFlow {
             }
         };
         Ok(ManagedIdentityFlow {
-            http: Http::local(user_agent, CONNECT_TIMEOUT)?,
+            http: Http::new(user_agent, Proxies::Never, Some(CONNECT_TIMEOUT))?,
             url,
             endpoint,
             client_id: client_id.filter(|id| !id.trim().is_empty()),
