@@ -149,6 +149,28 @@ async fn throttling_without_retry_after_backs_off() {
 }
 
 #[tokio::test]
+async fn retry_after_zero_still_backs_off() {
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    client.list(PROFILES, &opts()).await.expect("warm-up");
+    sim.clear_requests();
+    sim.inject(Fault::Throttle {
+        count: 100_000,
+        retry_after_secs: Some(0),
+    });
+    let error = client
+        .list(PROFILES, &CallOptions::within(Duration::from_secs(1)))
+        .await
+        .expect_err("throttled until the deadline");
+    assert!(matches!(error, GraphError::Timeout { .. }), "{error:?}");
+    // Backoff (10 ms doubling to 80 ms, jittered) allows a few dozen
+    // attempts in a second; answering `Retry-After: 0` at once would make
+    // hundreds.
+    let attempts = graph_requests(&sim).len();
+    assert!((3..100).contains(&attempts), "{attempts} attempts");
+}
+
+#[tokio::test]
 async fn unavailable_and_gateway_timeout_are_retried_other_5xx_are_not() {
     let sim = start(SimConfig::default());
     let client = client_for(&sim);

@@ -306,9 +306,7 @@ impl GraphClient {
                         },
                         &reply.body,
                     );
-                    let server_wait = reply
-                        .retry_after(SystemTime::now())
-                        .map_or(Wait::Backoff, Wait::Exactly);
+                    let server_wait = Wait::after(reply.retry_after(SystemTime::now()));
                     match reply.status {
                         401 if !token_refreshed => {
                             // The token may have been revoked or expired

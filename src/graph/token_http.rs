@@ -73,10 +73,7 @@ pub(crate) async fn exchange(
                 if !(call.retry_status)(reply.status) {
                     return Err(error);
                 }
-                let wait = reply
-                    .retry_after(SystemTime::now())
-                    .map_or(Wait::Backoff, Wait::Exactly);
-                (error, wait)
+                (error, Wait::after(reply.retry_after(SystemTime::now())))
             }
             Err(error) => {
                 tracing::debug!(
