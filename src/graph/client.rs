@@ -1,6 +1,7 @@
 //! [`GraphClient`]: the request loop. One logical call (a GET, a POST, one
 //! page of a list) gets a fresh `client-request-id` and is attempted until
-//! it succeeds, fails for good, or its deadline or the Stop switch ends it.
+//! it succeeds, fails for good, or its deadline or the Stop switch ends it
+//! (Stop ends waits and reads at once, and lets a write already sent finish).
 //!
 //! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
 //! debug log line. Between attempts: `Retry-After` or backoff for
@@ -194,8 +195,10 @@ impl GraphClient {
         endpoint::join(&self.inner.base, path)
     }
 
-    /// Terraform's Stop RPC: every current and future wait or request of
-    /// this client (and its clones) ends promptly with `Cancelled`.
+    /// Terraform's Stop RPC: every current and future wait, read and new
+    /// attempt of this client (and its clones) ends promptly with
+    /// `Cancelled`. A write already on the wire is let finish, within its
+    /// attempt timeout, so its outcome (a created object's id) is known.
     pub fn stop(&self) {
         self.inner.stop.trigger();
     }
@@ -273,10 +276,16 @@ impl GraphClient {
                     .body(body.clone());
             }
             let started = Instant::now();
-            let outcome = inner
-                .stop
-                .run(inner.http.send(request, retrier.attempt_timeout()))
-                .await?;
+            let send = inner.http.send(request, retrier.attempt_timeout());
+            // A write already sent is let finish (within its attempt
+            // timeout): cut off by Stop, it would leave unknown whether
+            // Graph carried it out, and a create's id would be lost. Stop
+            // ends the waits before and after it. Reads end at once.
+            let outcome = if is_write {
+                send.await
+            } else {
+                inner.stop.run(send).await?
+            };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
             let (error, wait) = match outcome {
