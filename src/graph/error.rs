@@ -31,7 +31,7 @@ pub enum TransportKind {
 /// Everything the Graph client can fail with. The framework turns it into a
 /// diagnostic; resources look at [`GraphError::is_not_found`] and
 /// [`GraphError::status`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
     /// Graph answered with a non-success status. `code` and `message` come
     /// from Graph's `{"error":{...}}` body (empty code when the body had
