@@ -10,7 +10,9 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -186,6 +188,36 @@ pub(crate) fn token_source(
     }
 }
 
+/// The longest a token is taken to live, whatever its answer says: Entra
+/// ID's tokens live about an hour (managed identity's up to a day), and a
+/// bogus figure must neither overflow the clock nor keep a token forever.
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// A token's lifetime from its answer's `expires_in` (seconds from now),
+/// else its `expires_on` (Unix seconds); each a number or a numeric string.
+/// An expiry in the past gives zero; anything longer than
+/// [`MAX_TOKEN_LIFETIME`] is cut to it. `None` when neither is usable. The
+/// one parser of token expiries for every sign-in flow.
+pub(crate) fn token_lifetime(
+    expires_in: Option<&Value>,
+    expires_on: Option<&Value>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let seconds = |value: Option<&Value>| match value? {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    let lifetime = match seconds(expires_in) {
+        Some(lifetime) => Duration::from_secs(lifetime),
+        None => {
+            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+            Duration::from_secs(seconds(expires_on)?).saturating_sub(now)
+        }
+    };
+    Some(lifetime.min(MAX_TOKEN_LIFETIME))
+}
+
 /// A bearer token and when to replace it.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessToken {
@@ -196,11 +228,13 @@ pub(crate) struct AccessToken {
 }
 
 impl AccessToken {
+    /// `lifetime` is cut to [`MAX_TOKEN_LIFETIME`].
     pub(crate) fn new(value: Secret, lifetime: Duration, obtained: Instant) -> Self {
+        let lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
         let margin = (lifetime / 2).min(Duration::from_secs(300));
         AccessToken {
             value,
-            refresh_at: obtained + (lifetime - margin),
+            refresh_at: obtained.checked_add(lifetime - margin).unwrap_or(obtained),
         }
     }
 }
@@ -402,6 +436,7 @@ mod tests {
             (599_000, 299_500),
             (2_000, 1_000),
             (0, 0),
+            (u64::MAX, 86_100_000),
         ];
         for (lifetime, refresh_after) in cases {
             let token = AccessToken::new(Secret::new("t"), Duration::from_millis(lifetime), now);
@@ -409,6 +444,37 @@ mod tests {
                 token.refresh_at - now,
                 Duration::from_millis(refresh_after),
                 "lifetime {lifetime} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn token_lifetimes_from_answers() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let day = MAX_TOKEN_LIFETIME.as_secs();
+        let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        // (expires_in, expires_on, lifetime in seconds)
+        let cases: &[(Option<&str>, Option<&str>, Option<u64>)] = &[
+            (Some("3599"), None, Some(3599)),
+            (Some("\" 60 \""), None, Some(60)),
+            (Some("3599"), Some("1700000010"), Some(3599)),
+            (Some("\"soon\""), Some("1700000600"), Some(600)),
+            (None, Some("\"1700000060\""), Some(60)),
+            (None, Some("1600000000"), Some(0)),
+            (Some("18446744073709551615"), None, Some(day)),
+            (None, Some("18446744073709551615"), Some(day)),
+            (Some("1e300"), None, None),
+            (Some("-1"), None, None),
+            (Some("1.5"), None, None),
+            (None, Some("\"06/20/2019 02:57:58 +00:00\""), None),
+            (None, None, None),
+        ];
+        for (expires_in, expires_on, expected) in cases {
+            let (expires_in, expires_on) = (expires_in.map(json), expires_on.map(json));
+            assert_eq!(
+                token_lifetime(expires_in.as_ref(), expires_on.as_ref(), now),
+                expected.map(Duration::from_secs),
+                "{expires_in:?} {expires_on:?}"
             );
         }
     }

@@ -9,13 +9,13 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::GraphError;
-use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 
 /// How long a token is assumed to live when the CLI reports its expiry only
 /// as local time (CLI versions before 2.54): the CLI never hands out a token
@@ -157,24 +157,14 @@ fn parse_output(stdout: &[u8], requested: Instant, now: SystemTime) -> Result<Ac
         .and_then(Value::as_str)
         .filter(|token| !token.is_empty())
         .ok_or("`az account get-access-token` printed no accessToken")?;
-    let expires_on = match body.get("expires_on") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    let lifetime = match expires_on {
-        Some(at) => {
-            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-            Duration::from_secs(at).saturating_sub(now)
-        }
-        None => ASSUMED_LIFETIME,
-    };
+    let lifetime = token_lifetime(None, body.get("expires_on"), now).unwrap_or(ASSUMED_LIFETIME);
     Ok(AccessToken::new(Secret::new(token), lifetime, requested))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn arguments_name_the_resource_and_tenant() {

@@ -9,7 +9,7 @@
 //! a proxy and connecting gives up quickly. The `IDENTITY_HEADER` secret
 //! and the tokens are never logged.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderValue;
 use reqwest::{Method, Url};
@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::GraphError;
-use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 use super::endpoint;
 use super::http::{Http, Proxies, Reply};
 use super::token_http::{TokenCall, body_excerpt, exchange};
@@ -194,22 +194,8 @@ fn parse_token(body: &[u8], requested: Instant, now: SystemTime) -> Result<Acces
         .and_then(Value::as_str)
         .filter(|token| !token.is_empty())
         .ok_or("the token answer has no access_token")?;
-    let seconds = |value: &Value| match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    let lifetime = match (body.get("expires_in"), body.get("expires_on")) {
-        (Some(expires_in), _) if seconds(expires_in).is_some() => {
-            seconds(expires_in).map(Duration::from_secs)
-        }
-        (_, Some(expires_on)) => seconds(expires_on).map(|at| {
-            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-            Duration::from_secs(at).saturating_sub(now)
-        }),
-        _ => None,
-    }
-    .ok_or("the token answer has neither expires_in nor expires_on")?;
+    let lifetime = token_lifetime(body.get("expires_in"), body.get("expires_on"), now)
+        .ok_or("the token answer has neither expires_in nor expires_on")?;
     Ok(AccessToken::new(Secret::new(token), lifetime, requested))
 }
 
@@ -217,6 +203,7 @@ fn parse_token(body: &[u8], requested: Instant, now: SystemTime) -> Result<Acces
 mod tests {
     use super::*;
     use reqwest::header::HeaderMap;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn token_answers() {
@@ -234,6 +221,14 @@ mod tests {
             ),
             (r#"{"access_token":"a","expires_on":1700000060}"#, 60),
             (r#"{"access_token":"a","expires_on":"1600000000"}"#, 0),
+            (
+                r#"{"access_token":"a","expires_on":"18446744073709551615"}"#,
+                86_400,
+            ),
+            (
+                r#"{"access_token":"a","expires_in":"18446744073709551615"}"#,
+                86_400,
+            ),
         ];
         for (body, lifetime) in ok {
             let token = parse_token(body.as_bytes(), requested, now).unwrap();
