@@ -62,6 +62,7 @@ impl TokenSource for EntraFlow {
             method: Method::POST,
             url: &self.token_url,
             retry_status: throttled_or_server_error,
+            unreachable_attempts: None,
         };
         let build = |request: reqwest::RequestBuilder| {
             let proof = match (&self.proof, &federated) {

@@ -215,6 +215,7 @@ async fn request_id_token(
         method: method.clone(),
         url,
         retry_status: throttled_or_server_error,
+        unreachable_attempts: None,
     };
     let build = |request: reqwest::RequestBuilder| {
         let request = request.header(AUTHORIZATION, authorization.clone());

@@ -16,11 +16,11 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::GraphError;
 use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 use super::endpoint;
 use super::http::{Http, Proxies, Reply};
 use super::token_http::{TokenCall, body_excerpt, exchange};
+use super::{GraphError, TransportKind};
 
 /// The Instance Metadata Service's token endpoint, used when neither
 /// `msi_endpoint` nor `IDENTITY_ENDPOINT` says otherwise.
@@ -30,6 +30,10 @@ const IMDS_API_VERSION: &str = "2018-02-01";
 const APP_SERVICE_API_VERSION: &str = "2019-08-01";
 /// A machine-local endpoint answers at once or not at all.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts that could not connect before the endpoint is taken to be
+/// absent (the provider is not running on an Azure resource with a managed
+/// identity), rather than retrying for the whole sign-in budget.
+const UNREACHABLE_ATTEMPTS: u32 = 3;
 
 /// Which managed identity protocol to speak, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +146,7 @@ impl TokenSource for ManagedIdentityFlow {
             method: Method::GET,
             url: &url,
             retry_status,
+            unreachable_attempts: Some(UNREACHABLE_ATTEMPTS),
         };
         let build =
             |request: reqwest::RequestBuilder| Ok(request.header(header.0, header.1.clone()));
@@ -151,7 +156,21 @@ impl TokenSource for ManagedIdentityFlow {
                 describe_failure(reply, self.client_id.is_some()),
             )
         })
-        .await?;
+        .await
+        .map_err(|error| match error {
+            GraphError::Transport {
+                kind: TransportKind::Connect,
+                message,
+            } => self.error(
+                None,
+                format!(
+                    "the endpoint could not be reached ({UNREACHABLE_ATTEMPTS} attempts; {message}). Is the \
+                     provider running on an Azure resource with a managed identity? Elsewhere, configure another \
+                     sign-in method."
+                ),
+            ),
+            other => other,
+        })?;
         parse_token(&reply.body, started, SystemTime::now())
             .map_err(|message| self.error(Some(reply.status), message))
     }

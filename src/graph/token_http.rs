@@ -12,10 +12,10 @@ use std::time::SystemTime;
 use reqwest::{Method, RequestBuilder, Url};
 use tokio::time::Instant;
 
-use super::GraphError;
 use super::auth::FetchContext;
 use super::http::{Http, Reply};
 use super::retry::{Retrier, Wait};
+use super::{GraphError, TransportKind};
 
 /// What is being asked, for logs and retry decisions.
 pub(crate) struct TokenCall<'a> {
@@ -25,6 +25,10 @@ pub(crate) struct TokenCall<'a> {
     pub url: &'a Url,
     /// Whether an answer with this status may be repeated.
     pub retry_status: fn(u16) -> bool,
+    /// Give up after this many attempts that could not connect, instead of
+    /// retrying until the deadline: for an endpoint on the machine itself,
+    /// which is either there at once or not at all.
+    pub unreachable_attempts: Option<u32>,
 }
 
 /// Sends the request `build` makes (a new one per attempt, so an assertion
@@ -41,6 +45,7 @@ pub(crate) async fn exchange(
     let path = call.url.path();
     let operation = format!("{} {path}", call.method);
     let mut retrier = Retrier::new(context.policy, context.stop, deadline, operation);
+    let mut unreachable = 0u32;
     loop {
         let attempt = retrier.start_attempt()?;
         let request = build(http.request(call.method.clone(), call.url.clone()))?;
@@ -89,6 +94,19 @@ pub(crate) async fn exchange(
                 // failure may be repeated.
                 if !error.is_retryable() {
                     return Err(error);
+                }
+                if let GraphError::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                } = error
+                {
+                    unreachable += 1;
+                    if call
+                        .unreachable_attempts
+                        .is_some_and(|limit| unreachable >= limit)
+                    {
+                        return Err(error);
+                    }
                 }
                 (error, Wait::Backoff)
             }
