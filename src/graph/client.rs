@@ -106,11 +106,14 @@ impl GraphClient {
 
     /// Reads a whole collection, following `@odata.nextLink` page by page
     /// and concatenating the `value` arrays. Each page is its own call with
-    /// its own retries; all share `opts.deadline`.
+    /// its own retries; all share `opts.deadline`. A link back to a page
+    /// already read is an error, not a loop until the deadline.
     pub async fn list(&self, path: &str, opts: &CallOptions) -> Result<Vec<Value>, GraphError> {
         let mut url = self.resolve(path)?;
         let mut items = Vec::new();
+        let mut fetched = std::collections::HashSet::new();
         loop {
+            fetched.insert(url.clone());
             let operation = format!("GET {}", endpoint::log_path(&url));
             let reply = self.call(Method::GET, url.clone(), None, opts).await?;
             let page = json_body(&reply, &operation)?;
@@ -134,10 +137,10 @@ impl GraphClient {
                 Some(Value::String(link)) => {
                     let next = endpoint::check_next_link(&self.inner.base, &link)
                         .map_err(|message| GraphError::invalid_response(&operation, message))?;
-                    if next == url {
+                    if fetched.contains(&next) {
                         return Err(GraphError::invalid_response(
                             &operation,
-                            "@odata.nextLink points back to the same page",
+                            "@odata.nextLink points back to a page already read",
                         ));
                     }
                     url = next;
@@ -621,7 +624,13 @@ mod tests {
         /// Serves `/{tenant}/oauth2/v2.0/token` (tokens `tok-1`, `tok-2`, …)
         /// and `GET /beta/x`, which rejects the tokens in `rejected`.
         pub async fn serve(rejected: &'static [&'static str]) -> (String, Arc<Counts>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
             let counts = Arc::new(Counts::default());
+            let cycle = |next: &str| {
+                let page = json!({"value": [1], "@odata.nextLink": format!("{base}/beta/{next}?$skiptoken=x")});
+                move || async move { axum::Json::<Value>(page) }
+            };
             let token_counts = counts.clone();
             let graph_counts = counts.clone();
             let app = Router::new()
@@ -666,9 +675,10 @@ mod tests {
                             "@odata.nextLink": "http://127.0.0.2:9/beta/pages?$skiptoken=a",
                         }))
                     }),
-                );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
+                )
+                // Pages that link to each other: a → b → a.
+                .route("/beta/cycle-a", get(cycle("cycle-b")))
+                .route("/beta/cycle-b", get(cycle("cycle-a")));
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app).await;
             });
@@ -720,5 +730,22 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("127.0.0.2"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn next_links_that_go_round_in_a_circle_are_refused() {
+        let (base, _) = fake::serve(&[]).await;
+        let client = GraphClient::new(config_at(&base)).unwrap();
+        let started = Instant::now();
+        let error = client
+            .list("/cycle-a", &CallOptions::within(Duration::from_secs(3)))
+            .await
+            .expect_err("a → b → a");
+        assert!(
+            matches!(error, GraphError::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("already read"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
