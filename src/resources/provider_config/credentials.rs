@@ -195,19 +195,7 @@ fn client_certificate(settings: &dyn Settings) -> Step {
                 settings.unset("client_certificate_path")
             ));
         }
-        (Some(inline), Some(path)) => {
-            return Step::Invalid(ChoiceError::Invalid {
-                summary: "Conflicting client certificate settings".into(),
-                detail: format!(
-                    "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
-                    inline.source, path.source
-                ),
-                attribute: inline
-                    .from_attribute
-                    .then_some("client_certificate")
-                    .or(path.from_attribute.then_some("client_certificate_path")),
-            });
-        }
+        (Some(inline), Some(path)) => return Step::Invalid(certificate_conflict(inline, path)),
         (Some(inline), None) => (None, inline, "client_certificate"),
         (None, Some(path)) => (
             Some(PathBuf::from(&path.value)),
@@ -289,6 +277,22 @@ fn client_certificate(settings: &dyn Settings) -> Step {
             certificate,
         },
         tenant_id: tenant.value,
+    }
+}
+
+/// Both `client_certificate` and `client_certificate_path` are set. Also
+/// reported by the provider's validation, before configure.
+pub(crate) fn certificate_conflict(inline: &Resolved, path: &Resolved) -> ChoiceError {
+    ChoiceError::Invalid {
+        summary: "Conflicting client certificate settings".into(),
+        detail: format!(
+            "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
+            inline.source, path.source
+        ),
+        attribute: inline
+            .from_attribute
+            .then_some("client_certificate")
+            .or(path.from_attribute.then_some("client_certificate_path")),
     }
 }
 
