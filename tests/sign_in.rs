@@ -291,7 +291,8 @@ async fn azure_devops_service_connection_tokens() {
         Some(ADO_CONNECTION)
     );
 
-    // A bad access token gets Azure DevOps' sign-in page (HTTP 203).
+    // A bad access token: the provider asks for a 401 rather than Azure
+    // DevOps' sign-in page (HTTP 203).
     let text = fails(
         &client(
             &sim,
@@ -301,8 +302,10 @@ async fn azure_devops_service_connection_tokens() {
         &["stale-access-token"],
     )
     .await;
-    assert!(text.contains("HTTP 203 without an oidcToken"), "{text}");
+    assert!(text.contains("answered HTTP 401: "), "{text}");
+    assert!(text.contains("TF400813"), "{text}");
     assert!(text.contains("SYSTEM_ACCESSTOKEN"), "{text}");
+    assert!(!text.contains("endpoint (SYSTEM_OIDCREQUESTURI)"), "{text}");
 
     let text = fails(
         &client(

@@ -154,22 +154,24 @@ impl FederatedToken {
                     |status, body| GraphError::Credential {
                         method: "Azure DevOps OIDC".into(),
                         message: format!(
-                            "the pipeline's OIDC endpoint (SYSTEM_OIDCREQUESTURI) answered HTTP {status}: {}. \
-                             Check ado_pipeline_service_connection_id and that the step maps \
-                             SYSTEM_ACCESSTOKEN: $(System.AccessToken) into its environment.",
+                            "the pipeline's OIDC endpoint answered HTTP {status}: {}. Check \
+                             ado_pipeline_service_connection_id, and that the access token is the job's \
+                             (oidc_request_token, or SYSTEM_ACCESSTOKEN mapped into the step's environment: \
+                             `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`).",
                             body_excerpt(body)
                         ),
                         status: Some(status),
                     },
                 )
                 .await?;
-                // An invalid access token gets a 203 with a sign-in page,
-                // not an error status.
+                // Despite `X-TFS-FedAuthRedirect: Suppress`, an invalid
+                // access token may get a 203 with a sign-in page.
                 token_member(&reply.1, "oidcToken").ok_or_else(|| GraphError::Credential {
                     method: "Azure DevOps OIDC".into(),
                     message: format!(
-                        "the pipeline's OIDC endpoint answered HTTP {} without an oidcToken; \
-                         SYSTEM_ACCESSTOKEN is probably not the job's $(System.AccessToken)",
+                        "the pipeline's OIDC endpoint answered HTTP {} without an oidcToken; the access \
+                         token (oidc_request_token or SYSTEM_ACCESSTOKEN) is probably not the job's \
+                         $(System.AccessToken)",
                         reply.0
                     ),
                     status: Some(reply.0),
@@ -220,7 +222,12 @@ async fn request_id_token(
     let build = |request: reqwest::RequestBuilder| {
         let request = request.header(AUTHORIZATION, authorization.clone());
         Ok(if method == Method::POST {
-            request.header(CONTENT_TYPE, "application/json").body("")
+            // Azure DevOps: answer 401 rather than a 203 sign-in page when
+            // the access token is refused.
+            request
+                .header(CONTENT_TYPE, "application/json")
+                .header("X-TFS-FedAuthRedirect", "Suppress")
+                .body("")
         } else {
             request
         })

@@ -153,7 +153,7 @@ impl TokenSource for ManagedIdentityFlow {
         let (reply, started) = exchange(&self.http, context, deadline, &call, build, |reply| {
             self.error(
                 Some(reply.status),
-                describe_failure(reply, self.client_id.is_some()),
+                describe_failure(reply, &self.endpoint, self.client_id.is_some()),
             )
         })
         .await
@@ -178,7 +178,11 @@ impl TokenSource for ManagedIdentityFlow {
 
 /// What a failed answer says, in one line, with a hint for the usual
 /// causes.
-fn describe_failure(reply: &Reply, user_assigned: bool) -> String {
+fn describe_failure(
+    reply: &Reply,
+    endpoint: &ManagedIdentityEndpoint,
+    user_assigned: bool,
+) -> String {
     let body: Option<Value> = serde_json::from_slice(&reply.body).ok();
     let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
     let said = body
@@ -197,7 +201,9 @@ fn describe_failure(reply: &Reply, user_assigned: bool) -> String {
         400 => {
             " (does this resource have a system-assigned identity? For a user-assigned one set client_id)"
         }
-        401 | 403 => " (IDENTITY_HEADER does not match this endpoint)",
+        401 | 403 if matches!(endpoint, ManagedIdentityEndpoint::AppService { .. }) => {
+            " (IDENTITY_HEADER does not match this endpoint)"
+        }
         _ => "",
     };
     format!("HTTP {}: {said}{hint}", reply.status)
@@ -278,40 +284,52 @@ mod tests {
 
     #[test]
     fn failures_are_described_with_hints() {
+        let imds = ManagedIdentityEndpoint::Imds {
+            url: IMDS_TOKEN_URL.into(),
+        };
+        let app_service = ManagedIdentityEndpoint::AppService {
+            url: "http://127.0.0.1:41741/msi/token".into(),
+            header: Secret::new("h"),
+        };
+        let not_found = r#"{"error":"invalid_request","error_description":"Identity not found"}"#;
+        let unauthorized = r#"{"statusCode":401,"message":"Unauthorized"}"#;
         let cases = [
             (
-                reply(
-                    400,
-                    r#"{"error":"invalid_request","error_description":"Identity not found"}"#,
-                ),
+                reply(400, not_found),
+                &imds,
                 false,
-                "HTTP 400: Identity not found (does this resource have a system-assigned identity?",
+                "HTTP 400: Identity not found (does this resource have a system-assigned identity? For a \
+                 user-assigned one set client_id)",
             ),
             (
-                reply(
-                    400,
-                    r#"{"error":"invalid_request","error_description":"Identity not found"}"#,
-                ),
+                reply(400, not_found),
+                &imds,
                 true,
-                "is client_id the client id of a user-assigned identity",
+                "HTTP 400: Identity not found (is client_id the client id of a user-assigned identity \
+                 attached to this resource?)",
             ),
             (
-                reply(401, r#"{"statusCode":401,"message":"Unauthorized"}"#),
+                reply(401, unauthorized),
+                &app_service,
                 false,
-                "HTTP 401: Unauthorized (IDENTITY_HEADER does not match",
+                "HTTP 401: Unauthorized (IDENTITY_HEADER does not match this endpoint)",
+            ),
+            // IMDS has no IDENTITY_HEADER to blame.
+            (
+                reply(403, unauthorized),
+                &imds,
+                false,
+                "HTTP 403: Unauthorized",
             ),
             (
                 reply(500, "<html>oops</html>"),
+                &app_service,
                 false,
                 "HTTP 500: <html>oops</html>",
             ),
         ];
-        for (reply, user_assigned, expected) in cases {
-            let text = describe_failure(&reply, user_assigned);
-            assert!(
-                text.starts_with(expected) || text.contains(expected),
-                "{text}"
-            );
+        for (reply, endpoint, user_assigned, expected) in cases {
+            assert_eq!(describe_failure(&reply, endpoint, user_assigned), expected);
         }
     }
 

@@ -536,22 +536,20 @@ fn azure_cli(settings: &dyn Settings) -> Step {
     }
 }
 
-/// The first `az` (`az.cmd`/`az.exe` on Windows) in the directories of
-/// `path`.
+/// The first executable `az` in the directories of `path`, as a shell
+/// would find it (the provider runs on Linux and macOS only).
 fn find_on_path(path: Option<&str>) -> Option<PathBuf> {
-    let names: &[&str] = if cfg!(windows) {
-        &["az.cmd", "az.exe"]
-    } else {
-        &["az"]
-    };
     std::env::split_paths(path?)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .map(|dir| dir.join("az"))
         .find(|candidate| is_program(candidate))
 }
 
+/// A file (links followed) with an execute bit set.
 fn is_program(path: &Path) -> bool {
-    path.is_file()
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
@@ -879,10 +877,19 @@ mod tests {
 
     #[test]
     fn the_cli_is_found_on_path() {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let empty = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("az"), "#!/bin/sh\n").unwrap();
-        let path = std::env::join_paths([empty.path(), dir.path()]).unwrap();
+        let not_executable = tempfile::tempdir().unwrap();
+        let program = |dir: &Path, mode: u32| {
+            let az = dir.join("az");
+            std::fs::write(&az, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&az, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        program(dir.path(), 0o755);
+        program(not_executable.path(), 0o644);
+        std::fs::create_dir(empty.path().join("az")).unwrap();
+        let path = std::env::join_paths([empty.path(), not_executable.path(), dir.path()]).unwrap();
         let path = path.to_str().unwrap();
         let choice = choose(&Map::new(&[("$PATH", path), ("tenant_id", "t")])).unwrap();
         assert_eq!(
@@ -893,6 +900,11 @@ mod tests {
         );
         assert_eq!(choice.tenant_id, "t");
         assert_eq!(find_on_path(Some(empty.path().to_str().unwrap())), None);
+        assert_eq!(
+            find_on_path(Some(not_executable.path().to_str().unwrap())),
+            None,
+            "a file without an execute bit is not a program"
+        );
         assert_eq!(find_on_path(None), None);
     }
 
