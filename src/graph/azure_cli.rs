@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::GraphError;
 use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
+use super::error::one_line;
 
 /// How long a token is assumed to live when the CLI reports its expiry only
 /// as local time (CLI versions before 2.54): the CLI never hands out a token
@@ -122,19 +123,9 @@ impl TokenSource for AzureCliFlow {
 
 /// The CLI's complaint, with what to do about it.
 fn describe_failure(code: Option<i32>, stderr: &str, tenant: Option<&str>) -> String {
-    const MAX: usize = 600;
-    let text = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut said: String = text.chars().take(MAX).collect();
-    if said.len() < text.len() {
-        said.push('…');
-    }
+    let said = one_line(stderr, 600);
     let status = code.map_or("a signal".to_string(), |code| format!("exit status {code}"));
-    if text.contains("az login") {
+    if stderr.contains("az login") {
         let login = match tenant {
             Some(tenant) => format!("az login --tenant {tenant}"),
             None => "az login".to_string(),

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 use super::GraphError;
 use super::auth::{FetchContext, Secret};
 use super::endpoint;
-use super::token_http::{TokenCall, body_excerpt, exchange, throttled_or_server_error};
+use super::error::excerpt;
+use super::token_http::{TokenCall, exchange, throttled_or_server_error};
 
 /// The audience Entra ID expects in federated tokens.
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -120,7 +121,7 @@ impl FederatedToken {
                             "the ID-token endpoint (oidc_request_url) answered HTTP {status}: {}. The job needs \
                              `permissions: id-token: write`, and oidc_request_token must be the job's \
                              ACTIONS_ID_TOKEN_REQUEST_TOKEN.",
-                            body_excerpt(body)
+                            excerpt(body)
                         ),
                         status: Some(status),
                     },
@@ -158,7 +159,7 @@ impl FederatedToken {
                              ado_pipeline_service_connection_id, and that the access token is the job's \
                              (oidc_request_token, or SYSTEM_ACCESSTOKEN mapped into the step's environment: \
                              `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`).",
-                            body_excerpt(body)
+                            excerpt(body)
                         ),
                         status: Some(status),
                     },

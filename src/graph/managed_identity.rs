@@ -18,8 +18,9 @@ use tokio::time::Instant;
 
 use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 use super::endpoint;
+use super::error::excerpt;
 use super::http::{Http, Proxies, Reply};
-use super::token_http::{TokenCall, body_excerpt, exchange};
+use super::token_http::{TokenCall, exchange};
 use super::{GraphError, TransportKind};
 
 /// The Instance Metadata Service's token endpoint, used when neither
@@ -193,7 +194,7 @@ fn describe_failure(
                 .or_else(|| text(body.get("error").and_then(|e| e.get("message"))))
                 .or_else(|| text(body.get("error")))
         })
-        .unwrap_or_else(|| body_excerpt(&reply.body));
+        .unwrap_or_else(|| excerpt(&reply.body));
     let hint = match reply.status {
         400 if user_assigned => {
             " (is client_id the client id of a user-assigned identity attached to this resource?)"

@@ -121,30 +121,12 @@ pub(crate) fn throttled_or_server_error(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
-/// A short, printable excerpt of an error body for messages (bodies of
-/// failed token-side requests carry error texts, not credentials).
-pub(crate) fn body_excerpt(body: &[u8]) -> String {
-    const MAX: usize = 300;
-    let text = String::from_utf8_lossy(body);
-    let squashed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = squashed.chars().take(MAX).collect();
-    if out.len() < squashed.len() {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn excerpts_are_short_and_on_one_line() {
-        assert_eq!(body_excerpt(b"  a\n  b\tc "), "a b c");
-        let long = "x".repeat(1000);
-        let excerpt = body_excerpt(long.as_bytes());
-        assert_eq!(excerpt.chars().count(), 301);
-        assert!(excerpt.ends_with('…'));
+    fn retried_statuses() {
         assert!(throttled_or_server_error(429) && throttled_or_server_error(503));
         assert!(!throttled_or_server_error(400) && !throttled_or_server_error(404));
     }
