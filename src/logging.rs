@@ -102,8 +102,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HclogLayer {
     }
 }
 
-/// Our crates and the HTTP/gRPC stack at debug and above; their trace
-/// output is noise even at `TF_LOG=trace`.
+/// Only our own crates' events: the HTTP/gRPC stack (hyper, h2, tonic,
+/// reqwest, rustls) is left out at every level, its output being noise
+/// even at `TF_LOG=trace`.
 fn is_ours(target: &str) -> bool {
     target.starts_with("intune") || target.starts_with("terraform_provider_intune")
 }

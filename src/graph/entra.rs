@@ -2,8 +2,9 @@
 //! `POST {authority}/{tenant}/oauth2/v2.0/token` with
 //! `grant_type=client_credentials`, proving the application's identity with
 //! a client secret, a certificate-signed assertion, or a federated token
-//! (workload identity federation) sent as the assertion. Retried on 429/5xx
-//! and transient network failures like any Graph call.
+//! (workload identity federation) sent as the assertion. Retried on 429 and
+//! every 5xx (Graph calls retry only 429/503/504) and on transient network
+//! failures, with the backoff and deadline of Graph calls (`token_http.rs`).
 //!
 //! The form body holds the credential, so neither it nor the token response
 //! is ever logged; logs show status, attempt and Entra's request id only.

@@ -1,7 +1,7 @@
 //! One HTTP exchange on the way to a token — Entra ID's token endpoint, a
 //! managed identity endpoint, the GitHub Actions or Azure DevOps ID-token
-//! endpoint — repeated on throttling and transient failures until its
-//! deadline, like any Graph call.
+//! endpoint — repeated on the statuses each caller names and on transient
+//! failures until its deadline, with the same backoff as Graph calls.
 //!
 //! These requests and their answers carry credentials, so nothing here logs
 //! a body, a header or a query string: only method, path, status, attempt,
