@@ -23,7 +23,10 @@ const TIMESTAMP: &[FormatItem<'static>] =
 
 /// The level terraform asked for, if any.
 pub fn level_from_env(get: impl Fn(&str) -> Option<String>) -> Option<Level> {
-    let raw = get("TF_LOG_PROVIDER").or_else(|| get("TF_LOG"))?;
+    // An empty TF_LOG_PROVIDER defers to TF_LOG, as terraform reads them.
+    let raw = get("TF_LOG_PROVIDER")
+        .filter(|level| !level.trim().is_empty())
+        .or_else(|| get("TF_LOG"))?;
     match raw.trim().to_ascii_uppercase().as_str() {
         "TRACE" | "JSON" => Some(Level::TRACE),
         "DEBUG" => Some(Level::DEBUG),
@@ -99,8 +102,9 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for HclogLayer {
     }
 }
 
-/// Our crates and the HTTP/gRPC stack at debug and above; their trace
-/// output is noise even at `TF_LOG=trace`.
+/// Only our own crates' events: the HTTP/gRPC stack (hyper, h2, tonic,
+/// reqwest, rustls) is left out at every level, its output being noise
+/// even at `TF_LOG=trace`.
 fn is_ours(target: &str) -> bool {
     target.starts_with("intune") || target.starts_with("terraform_provider_intune")
 }
@@ -177,6 +181,14 @@ mod tests {
         );
         assert_eq!(level_from_env(env(&[("TF_LOG", "1")])), Some(Level::TRACE));
         assert_eq!(level_from_env(env(&[("TF_LOG", "off")])), None);
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "debug"), ("TF_LOG_PROVIDER", " ")])),
+            Some(Level::DEBUG)
+        );
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "debug"), ("TF_LOG_PROVIDER", "off")])),
+            None
+        );
     }
 
     #[test]

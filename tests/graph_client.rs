@@ -149,6 +149,28 @@ async fn throttling_without_retry_after_backs_off() {
 }
 
 #[tokio::test]
+async fn retry_after_zero_still_backs_off() {
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    client.list(PROFILES, &opts()).await.expect("warm-up");
+    sim.clear_requests();
+    sim.inject(Fault::Throttle {
+        count: 100_000,
+        retry_after_secs: Some(0),
+    });
+    let error = client
+        .list(PROFILES, &CallOptions::within(Duration::from_secs(1)))
+        .await
+        .expect_err("throttled until the deadline");
+    assert!(matches!(error, GraphError::Timeout { .. }), "{error:?}");
+    // Backoff (10 ms doubling to 80 ms, jittered) allows a few dozen
+    // attempts in a second; answering `Retry-After: 0` at once would make
+    // hundreds.
+    let attempts = graph_requests(&sim).len();
+    assert!((3..100).contains(&attempts), "{attempts} attempts");
+}
+
+#[tokio::test]
 async fn unavailable_and_gateway_timeout_are_retried_other_5xx_are_not() {
     let sim = start(SimConfig::default());
     let client = client_for(&sim);
@@ -549,6 +571,71 @@ async fn stop_cancels_a_waiting_call_promptly() {
         .expect("no panic");
     assert!(matches!(outcome, Err(GraphError::Cancelled)), "{outcome:?}");
     assert!(stopped.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn stop_lets_a_create_in_flight_finish_and_ends_a_read_at_once() {
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    client
+        .sign_in(Instant::now() + Duration::from_secs(10))
+        .await
+        .expect("signed in");
+    sim.inject_on(
+        "POST",
+        Fault::SlowResponse {
+            count: 1,
+            delay_ms: 800,
+        },
+    );
+    sim.inject_on(
+        "GET",
+        Fault::SlowResponse {
+            count: 1,
+            delay_ms: 5_000,
+        },
+    );
+    let create = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .post(PROFILES, &root_body("in flight"), &opts())
+                .await
+        })
+    };
+    let read = {
+        let client = client.clone();
+        tokio::spawn(async move { client.list(PROFILES, &opts()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.stop();
+    let stopped = Instant::now();
+
+    let read = tokio::time::timeout(Duration::from_secs(2), read)
+        .await
+        .expect("the read ended promptly")
+        .expect("no panic");
+    assert!(matches!(read, Err(GraphError::Cancelled)), "{read:?}");
+    assert!(stopped.elapsed() < Duration::from_millis(1_000));
+
+    // The POST reached Graph before Stop: its answer is waited for, so the
+    // caller learns the id instead of leaving an untracked profile.
+    let created = tokio::time::timeout(Duration::from_secs(5), create)
+        .await
+        .expect("the create ended")
+        .expect("no panic")
+        .expect("the create's answer is returned")
+        .expect("with the object");
+    let id = created["id"].as_str().expect("an id");
+    assert!(
+        sim.objects().iter().any(|object| object["id"] == id),
+        "{id} is in Graph"
+    );
+    // Nothing new starts after Stop.
+    let after = client
+        .post(PROFILES, &root_body("after stop"), &opts())
+        .await;
+    assert!(matches!(after, Err(GraphError::Cancelled)), "{after:?}");
 }
 
 #[tokio::test]

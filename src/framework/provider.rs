@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use tokio::sync::watch;
+
 use super::plan::plan_object;
 use super::resource::{Context, DataSource, ProviderDefinition, Resource};
 use super::timeouts::{Operation, Timeouts};
@@ -47,6 +49,8 @@ pub struct Provider<D: ProviderDefinition> {
     resources: BTreeMap<String, ResourceEntry<D::Client>>,
     data_sources: BTreeMap<String, DataSourceEntry<D::Client>>,
     client: RwLock<Option<Arc<D::Client>>>,
+    /// Set once by Stop; a configure in progress gives up when it is.
+    stopped: watch::Sender<bool>,
 }
 
 impl<D: ProviderDefinition> Provider<D> {
@@ -56,6 +60,7 @@ impl<D: ProviderDefinition> Provider<D> {
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
             client: RwLock::new(None),
+            stopped: watch::channel(false).0,
         }
     }
 
@@ -124,24 +129,46 @@ impl<D: ProviderDefinition> Provider<D> {
         diags
     }
 
+    /// Validates the provider block and has the definition build the
+    /// client. Stop ends it: the definition's work (a sign-in, say) is
+    /// dropped and an error diagnostic says why.
     pub async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics {
         let mut diags = self.validate_provider_config(config);
         if diags.has_errors() {
             return diags;
         }
-        if let Some(client) = self
-            .definition
-            .configure(config, terraform_version, &mut diags)
-            .await
-        {
-            if let Ok(mut slot) = self.client.write() {
-                *slot = Some(Arc::new(client));
+        let mut stop = self.stopped.subscribe();
+        let configured = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => None,
+            client = self.definition.configure(config, terraform_version, &mut diags) => Some(client),
+        };
+        match configured {
+            None => diags.error(
+                "Provider stopped",
+                "Terraform asked the provider to stop while it was being configured, so configuration was \
+                 abandoned.",
+            ),
+            Some(Some(client)) => {
+                let client = Arc::new(client);
+                if let Ok(mut slot) = self.client.write() {
+                    *slot = Some(client.clone());
+                }
+                // A Stop that came while the client was being stored found
+                // no client to stop.
+                if *self.stopped.borrow() {
+                    self.definition.stop(&client);
+                }
             }
+            Some(None) => {}
         }
         diags
     }
 
+    /// Terraform's Stop: the stored client is stopped, a configure in
+    /// progress gives up, and a client stored later is stopped at once.
     pub fn stop(&self) {
+        self.stopped.send_replace(true);
         if let Some(client) = self.client() {
             self.definition.stop(&client);
         }
@@ -463,6 +490,12 @@ impl<D: ProviderDefinition> Provider<D> {
     }
 }
 
+/// Resolves once Stop has been called.
+async fn stopped(receiver: &mut watch::Receiver<bool>) {
+    // The sender lives in the provider, which outlives every configure.
+    let _ = receiver.wait_for(|stopped| *stopped).await;
+}
+
 fn deadline(timeouts: &Timeouts, object: &Value, op: Operation) -> Instant {
     Instant::now() + timeouts.for_operation(object, op)
 }
@@ -534,5 +567,125 @@ fn ensure_known(value: &mut Value, diags: &mut Diagnostics) {
             )
             .at(path),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{OnceLock, Weak};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::framework::Block;
+
+    #[derive(Default)]
+    struct Client {
+        stopped: AtomicBool,
+    }
+
+    /// How the test definition's configure behaves.
+    #[derive(Clone, Copy)]
+    enum Configure {
+        /// Never finishes (a sign-in that hangs).
+        Hangs,
+        /// Terraform's Stop arrives just as the client is built.
+        StoppedOnTheWay,
+    }
+
+    /// Set when the definition's configure future is dropped unfinished.
+    struct DroppedFlag(Arc<AtomicBool>);
+
+    impl Drop for DroppedFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    struct Definition {
+        schema: Schema,
+        behaviour: Configure,
+        abandoned: Arc<AtomicBool>,
+        provider: OnceLock<Weak<Provider<Definition>>>,
+    }
+
+    #[async_trait]
+    impl ProviderDefinition for Definition {
+        type Client = Client;
+
+        fn schema(&self) -> &Schema {
+            &self.schema
+        }
+
+        async fn configure(
+            &self,
+            _config: &Value,
+            _terraform_version: &str,
+            _diags: &mut Diagnostics,
+        ) -> Option<Client> {
+            let guard = DroppedFlag(self.abandoned.clone());
+            match self.behaviour {
+                Configure::Hangs => std::future::pending::<()>().await,
+                Configure::StoppedOnTheWay => {
+                    if let Some(provider) = self.provider.get().and_then(Weak::upgrade) {
+                        provider.stop();
+                    }
+                }
+            }
+            std::mem::forget(guard);
+            Some(Client::default())
+        }
+
+        fn stop(&self, client: &Client) {
+            client.stopped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn provider(behaviour: Configure) -> (Arc<Provider<Definition>>, Arc<AtomicBool>) {
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let provider = Arc::new(Provider::new(Definition {
+            schema: Schema::new(Block::new()),
+            behaviour,
+            abandoned: abandoned.clone(),
+            provider: OnceLock::new(),
+        }));
+        let _ = provider.definition.provider.set(Arc::downgrade(&provider));
+        (provider, abandoned)
+    }
+
+    #[tokio::test]
+    async fn stop_ends_a_configure_in_progress() {
+        let (provider, abandoned) = provider(Configure::Hangs);
+        let config = provider.provider_schema().block.empty_object();
+        let configuring = {
+            let provider = provider.clone();
+            tokio::spawn(async move { provider.configure(&config, "1.11.4").await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        provider.stop();
+        let diags = tokio::time::timeout(Duration::from_secs(2), configuring)
+            .await
+            .expect("configure gave up after Stop")
+            .expect("no panic");
+        let summaries: Vec<&str> = diags.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, ["Provider stopped"]);
+        assert!(diags.has_errors());
+        assert!(
+            abandoned.load(Ordering::SeqCst),
+            "the definition's work was dropped"
+        );
+        assert!(provider.client().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_client_stored_after_stop_is_stopped() {
+        let (provider, _) = provider(Configure::StoppedOnTheWay);
+        let config = provider.provider_schema().block.empty_object();
+        let diags = provider.configure(&config, "1.11.4").await;
+        assert!(!diags.has_errors(), "{diags:?}");
+        let client = provider.client().expect("the client is stored");
+        assert!(client.stopped.load(Ordering::SeqCst));
     }
 }

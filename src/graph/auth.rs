@@ -10,7 +10,9 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -186,6 +188,36 @@ pub(crate) fn token_source(
     }
 }
 
+/// The longest a token is taken to live, whatever its answer says: Entra
+/// ID's tokens live about an hour (managed identity's up to a day), and a
+/// bogus figure must neither overflow the clock nor keep a token forever.
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// A token's lifetime from its answer's `expires_in` (seconds from now),
+/// else its `expires_on` (Unix seconds); each a number or a numeric string.
+/// An expiry in the past gives zero; anything longer than
+/// [`MAX_TOKEN_LIFETIME`] is cut to it. `None` when neither is usable. The
+/// one parser of token expiries for every sign-in flow.
+pub(crate) fn token_lifetime(
+    expires_in: Option<&Value>,
+    expires_on: Option<&Value>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let seconds = |value: Option<&Value>| match value? {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.trim().parse::<u64>().ok(),
+        _ => None,
+    };
+    let lifetime = match seconds(expires_in) {
+        Some(lifetime) => Duration::from_secs(lifetime),
+        None => {
+            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+            Duration::from_secs(seconds(expires_on)?).saturating_sub(now)
+        }
+    };
+    Some(lifetime.min(MAX_TOKEN_LIFETIME))
+}
+
 /// A bearer token and when to replace it.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessToken {
@@ -196,11 +228,13 @@ pub(crate) struct AccessToken {
 }
 
 impl AccessToken {
+    /// `lifetime` is cut to [`MAX_TOKEN_LIFETIME`].
     pub(crate) fn new(value: Secret, lifetime: Duration, obtained: Instant) -> Self {
+        let lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
         let margin = (lifetime / 2).min(Duration::from_secs(300));
         AccessToken {
             value,
-            refresh_at: obtained + (lifetime - margin),
+            refresh_at: obtained.checked_add(lifetime - margin).unwrap_or(obtained),
         }
     }
 }
@@ -225,18 +259,27 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
 
 /// The current token, shared by all clones of a client. The lock is held
 /// while refreshing, so concurrent callers wait for that one refresh
-/// instead of each asking Entra ID.
+/// instead of each asking Entra ID; each waits no longer than its own
+/// deadline, and those that waited for a refresh that failed for good get
+/// its error rather than asking again.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     source: Box<dyn TokenSource>,
-    current: Mutex<Option<AccessToken>>,
+    current: Mutex<Slot>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    token: Option<AccessToken>,
+    /// The last refresh that failed with a final answer, and when.
+    failure: Option<(Instant, GraphError)>,
 }
 
 impl TokenCache {
     pub(crate) fn new(source: Box<dyn TokenSource>) -> Self {
         TokenCache {
             source,
-            current: Mutex::new(None),
+            current: Mutex::new(Slot::default()),
         }
     }
 
@@ -246,24 +289,60 @@ impl TokenCache {
         context: &FetchContext<'_>,
         deadline: Instant,
     ) -> Result<Secret, GraphError> {
-        let mut current = context.stop.run(self.current.lock()).await?;
-        if let Some(token) = current.as_ref()
+        let asked = Instant::now();
+        let mut slot =
+            match tokio::time::timeout_at(deadline, context.stop.run(self.current.lock())).await {
+                Ok(slot) => slot?,
+                Err(_) => {
+                    return Err(GraphError::Timeout {
+                        operation: "waiting for another call's token request".into(),
+                        attempts: 0,
+                        last: None,
+                    });
+                }
+            };
+        if let Some(token) = slot.token.as_ref()
             && Instant::now() < token.refresh_at
         {
             return Ok(token.value.clone());
         }
-        let fresh = self.source.fetch(context, deadline).await?;
-        let value = fresh.value.clone();
-        *current = Some(fresh);
-        Ok(value)
+        if let Some((failed_at, error)) = &slot.failure
+            && *failed_at >= asked
+        {
+            // The refresh this caller waited for failed for good; asking
+            // again at once would get the same answer.
+            return Err(error.clone());
+        }
+        match self.source.fetch(context, deadline).await {
+            Ok(fresh) => {
+                let value = fresh.value.clone();
+                *slot = Slot {
+                    token: Some(fresh),
+                    failure: None,
+                };
+                Ok(value)
+            }
+            Err(error) => {
+                // Running out of this caller's time, or Stop, says nothing
+                // about what another caller would get.
+                if !matches!(error, GraphError::Timeout { .. } | GraphError::Cancelled) {
+                    slot.failure = Some((Instant::now(), error.clone()));
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Graph refused `stale` (401): drop it so the next call fetches a new
     /// one. A token some other call already replaced is left alone.
     pub(crate) async fn reject(&self, stale: &Secret, stop: &Stop) -> Result<(), GraphError> {
-        let mut current = stop.run(self.current.lock()).await?;
-        if current.as_ref().is_some_and(|token| token.value == *stale) {
-            *current = None;
+        let mut slot = stop.run(self.current.lock()).await?;
+        if slot
+            .token
+            .as_ref()
+            .is_some_and(|token| token.value == *stale)
+        {
+            slot.token = None;
         }
         Ok(())
     }
@@ -357,6 +436,7 @@ mod tests {
             (599_000, 299_500),
             (2_000, 1_000),
             (0, 0),
+            (u64::MAX, 86_100_000),
         ];
         for (lifetime, refresh_after) in cases {
             let token = AccessToken::new(Secret::new("t"), Duration::from_millis(lifetime), now);
@@ -364,6 +444,37 @@ mod tests {
                 token.refresh_at - now,
                 Duration::from_millis(refresh_after),
                 "lifetime {lifetime} ms"
+            );
+        }
+    }
+
+    #[test]
+    fn token_lifetimes_from_answers() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let day = MAX_TOKEN_LIFETIME.as_secs();
+        let json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        // (expires_in, expires_on, lifetime in seconds)
+        let cases: &[(Option<&str>, Option<&str>, Option<u64>)] = &[
+            (Some("3599"), None, Some(3599)),
+            (Some("\" 60 \""), None, Some(60)),
+            (Some("3599"), Some("1700000010"), Some(3599)),
+            (Some("\"soon\""), Some("1700000600"), Some(600)),
+            (None, Some("\"1700000060\""), Some(60)),
+            (None, Some("1600000000"), Some(0)),
+            (Some("18446744073709551615"), None, Some(day)),
+            (None, Some("18446744073709551615"), Some(day)),
+            (Some("1e300"), None, None),
+            (Some("-1"), None, None),
+            (Some("1.5"), None, None),
+            (None, Some("\"06/20/2019 02:57:58 +00:00\""), None),
+            (None, None, None),
+        ];
+        for (expires_in, expires_on, expected) in cases {
+            let (expires_in, expires_on) = (expires_in.map(json), expires_on.map(json));
+            assert_eq!(
+                token_lifetime(expires_in.as_ref(), expires_on.as_ref(), now),
+                expected.map(Duration::from_secs),
+                "{expires_in:?} {expires_on:?}"
             );
         }
     }
@@ -396,7 +507,7 @@ mod tests {
     async fn concurrent_callers_share_one_fetch_and_reject_forces_a_new_one() {
         let counting = Arc::new(Counting::default());
         let cache = Arc::new(TokenCache::new(Box::new(counting.clone())));
-        let http = Http::new("test", true).unwrap();
+        let http = Http::new("test", super::super::http::Proxies::Never, None).unwrap();
         let policy = RetryPolicy::default();
         let stop = Stop::new();
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -425,5 +536,104 @@ mod tests {
             "token-2"
         );
         assert_eq!(counting.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    /// A fetch that takes `delay` and then fails with an Entra answer
+    /// (`fail`) or returns a token.
+    #[derive(Debug)]
+    struct Scripted {
+        fetches: AtomicU32,
+        delay: Duration,
+        fail: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenSource for Arc<Scripted> {
+        async fn fetch(
+            &self,
+            _context: &FetchContext<'_>,
+            _deadline: Instant,
+        ) -> Result<AccessToken, GraphError> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            if self.fail {
+                return Err(GraphError::Auth {
+                    status: Some(401),
+                    code: "invalid_client".into(),
+                    description: "AADSTS7000215: Invalid client secret provided.".into(),
+                    trace_id: None,
+                    correlation_id: None,
+                });
+            }
+            Ok(AccessToken::new(
+                Secret::new("slow-token"),
+                Duration::from_secs(3600),
+                Instant::now(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_waiting_caller_keeps_to_its_own_deadline() {
+        let slow = Arc::new(Scripted {
+            fetches: AtomicU32::new(0),
+            delay: Duration::from_secs(3),
+            fail: false,
+        });
+        let cache = TokenCache::new(Box::new(slow.clone()));
+        let http = Http::new("test", super::super::http::Proxies::Never, None).unwrap();
+        let policy = RetryPolicy::default();
+        let stop = Stop::new();
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let patient = cache.token(&context, Instant::now() + Duration::from_secs(10));
+        let hurried = async {
+            // Start once the patient caller holds the lock for its fetch.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let outcome = cache
+                .token(&context, Instant::now() + Duration::from_millis(200))
+                .await;
+            (outcome, started.elapsed())
+        };
+        let (patient, (hurried, waited)) = tokio::join!(patient, hurried);
+        assert_eq!(patient.unwrap().expose(), "slow-token");
+        assert!(
+            matches!(hurried, Err(GraphError::Timeout { .. })),
+            "{hurried:?}"
+        );
+        assert!(waited < Duration::from_secs(1), "waited {waited:?}");
+        assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn callers_that_waited_for_a_failed_refresh_share_its_error() {
+        let failing = Arc::new(Scripted {
+            fetches: AtomicU32::new(0),
+            delay: Duration::from_millis(50),
+            fail: true,
+        });
+        let cache = TokenCache::new(Box::new(failing.clone()));
+        let http = Http::new("test", super::super::http::Proxies::Never, None).unwrap();
+        let policy = RetryPolicy::default();
+        let stop = Stop::new();
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let outcomes =
+            futures_util::future::join_all((0..5).map(|_| cache.token(&context, deadline))).await;
+        for outcome in &outcomes {
+            assert_eq!(outcome.as_ref().unwrap_err().status(), Some(401));
+        }
+        assert_eq!(failing.fetches.load(Ordering::SeqCst), 1);
+        // A later call asks again.
+        assert!(cache.token(&context, deadline).await.is_err());
+        assert_eq!(failing.fetches.load(Ordering::SeqCst), 2);
     }
 }

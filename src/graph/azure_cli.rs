@@ -9,13 +9,14 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::GraphError;
-use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
+use super::error::one_line;
 
 /// How long a token is assumed to live when the CLI reports its expiry only
 /// as local time (CLI versions before 2.54): the CLI never hands out a token
@@ -122,19 +123,9 @@ impl TokenSource for AzureCliFlow {
 
 /// The CLI's complaint, with what to do about it.
 fn describe_failure(code: Option<i32>, stderr: &str, tenant: Option<&str>) -> String {
-    const MAX: usize = 600;
-    let text = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut said: String = text.chars().take(MAX).collect();
-    if said.len() < text.len() {
-        said.push('…');
-    }
+    let said = one_line(stderr, 600);
     let status = code.map_or("a signal".to_string(), |code| format!("exit status {code}"));
-    if text.contains("az login") {
+    if stderr.contains("az login") {
         let login = match tenant {
             Some(tenant) => format!("az login --tenant {tenant}"),
             None => "az login".to_string(),
@@ -157,24 +148,14 @@ fn parse_output(stdout: &[u8], requested: Instant, now: SystemTime) -> Result<Ac
         .and_then(Value::as_str)
         .filter(|token| !token.is_empty())
         .ok_or("`az account get-access-token` printed no accessToken")?;
-    let expires_on = match body.get("expires_on") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    let lifetime = match expires_on {
-        Some(at) => {
-            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-            Duration::from_secs(at).saturating_sub(now)
-        }
-        None => ASSUMED_LIFETIME,
-    };
+    let lifetime = token_lifetime(None, body.get("expires_on"), now).unwrap_or(ASSUMED_LIFETIME);
     Ok(AccessToken::new(Secret::new(token), lifetime, requested))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn arguments_name_the_resource_and_tenant() {
@@ -256,7 +237,8 @@ mod tests {
             tenant: None,
             resource: "https://graph.microsoft.com".into(),
         };
-        let http = super::super::http::Http::new("test", true).unwrap();
+        let http = super::super::http::Http::new("test", super::super::http::Proxies::Never, None)
+            .unwrap();
         let policy = super::super::RetryPolicy::default();
         let stop = super::super::stop::Stop::new();
         let context = FetchContext {

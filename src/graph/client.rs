@@ -1,6 +1,7 @@
 //! [`GraphClient`]: the request loop. One logical call (a GET, a POST, one
 //! page of a list) gets a fresh `client-request-id` and is attempted until
-//! it succeeds, fails for good, or its deadline or the Stop switch ends it.
+//! it succeeds, fails for good, or its deadline or the Stop switch ends it
+//! (Stop ends waits and reads at once, and lets a write already sent finish).
 //!
 //! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
 //! debug log line. Between attempts: `Retry-After` or backoff for
@@ -19,7 +20,7 @@ use tokio::time::Instant;
 use super::auth::{FetchContext, Secret, TokenCache, token_source};
 use super::endpoint;
 use super::error::{ResponseMeta, api_error};
-use super::http::{Http, Reply};
+use super::http::{Http, Proxies, Reply};
 use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
 use super::retry::{Retrier, RetryPolicy, Wait};
@@ -68,8 +69,7 @@ impl GraphClient {
         )?;
         let pacer = Pacer::new(config.write_pacing)
             .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
-        let direct = endpoint::is_loopback(&graph_root) || endpoint::is_loopback(&authority);
-        let http = Http::new(&config.user_agent, direct)?;
+        let http = Http::new(&config.user_agent, Proxies::FromEnvironment, None)?;
         Ok(GraphClient {
             inner: Arc::new(Inner {
                 base,
@@ -106,11 +106,14 @@ impl GraphClient {
 
     /// Reads a whole collection, following `@odata.nextLink` page by page
     /// and concatenating the `value` arrays. Each page is its own call with
-    /// its own retries; all share `opts.deadline`.
+    /// its own retries; all share `opts.deadline`. A link back to a page
+    /// already read is an error, not a loop until the deadline.
     pub async fn list(&self, path: &str, opts: &CallOptions) -> Result<Vec<Value>, GraphError> {
         let mut url = self.resolve(path)?;
         let mut items = Vec::new();
+        let mut fetched = std::collections::HashSet::new();
         loop {
+            fetched.insert(url.clone());
             let operation = format!("GET {}", endpoint::log_path(&url));
             let reply = self.call(Method::GET, url.clone(), None, opts).await?;
             let page = json_body(&reply, &operation)?;
@@ -134,10 +137,10 @@ impl GraphClient {
                 Some(Value::String(link)) => {
                     let next = endpoint::check_next_link(&self.inner.base, &link)
                         .map_err(|message| GraphError::invalid_response(&operation, message))?;
-                    if next == url {
+                    if fetched.contains(&next) {
                         return Err(GraphError::invalid_response(
                             &operation,
-                            "@odata.nextLink points back to the same page",
+                            "@odata.nextLink points back to a page already read",
                         ));
                     }
                     url = next;
@@ -195,8 +198,10 @@ impl GraphClient {
         endpoint::join(&self.inner.base, path)
     }
 
-    /// Terraform's Stop RPC: every current and future wait or request of
-    /// this client (and its clones) ends promptly with `Cancelled`.
+    /// Terraform's Stop RPC: every current and future wait, read and new
+    /// attempt of this client (and its clones) ends promptly with
+    /// `Cancelled`. A write already on the wire is let finish, within its
+    /// attempt timeout, so its outcome (a created object's id) is known.
     pub fn stop(&self) {
         self.inner.stop.trigger();
     }
@@ -274,10 +279,16 @@ impl GraphClient {
                     .body(body.clone());
             }
             let started = Instant::now();
-            let outcome = inner
-                .stop
-                .run(inner.http.send(request, retrier.attempt_timeout()))
-                .await?;
+            let send = inner.http.send(request, retrier.attempt_timeout());
+            // A write already sent is let finish (within its attempt
+            // timeout): cut off by Stop, it would leave unknown whether
+            // Graph carried it out, and a create's id would be lost. Stop
+            // ends the waits before and after it. Reads end at once.
+            let outcome = if is_write {
+                send.await
+            } else {
+                inner.stop.run(send).await?
+            };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
             let (error, wait) = match outcome {
@@ -307,9 +318,7 @@ impl GraphClient {
                         },
                         &reply.body,
                     );
-                    let server_wait = reply
-                        .retry_after(SystemTime::now())
-                        .map_or(Wait::Backoff, Wait::Exactly);
+                    let server_wait = Wait::after(reply.retry_after(SystemTime::now()));
                     match reply.status {
                         401 if !token_refreshed => {
                             // The token may have been revoked or expired
@@ -615,7 +624,13 @@ mod tests {
         /// Serves `/{tenant}/oauth2/v2.0/token` (tokens `tok-1`, `tok-2`, …)
         /// and `GET /beta/x`, which rejects the tokens in `rejected`.
         pub async fn serve(rejected: &'static [&'static str]) -> (String, Arc<Counts>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
             let counts = Arc::new(Counts::default());
+            let cycle = |next: &str| {
+                let page = json!({"value": [1], "@odata.nextLink": format!("{base}/beta/{next}?$skiptoken=x")});
+                move || async move { axum::Json::<Value>(page) }
+            };
             let token_counts = counts.clone();
             let graph_counts = counts.clone();
             let app = Router::new()
@@ -660,9 +675,10 @@ mod tests {
                             "@odata.nextLink": "http://127.0.0.2:9/beta/pages?$skiptoken=a",
                         }))
                     }),
-                );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
+                )
+                // Pages that link to each other: a → b → a.
+                .route("/beta/cycle-a", get(cycle("cycle-b")))
+                .route("/beta/cycle-b", get(cycle("cycle-a")));
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app).await;
             });
@@ -714,5 +730,22 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("127.0.0.2"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn next_links_that_go_round_in_a_circle_are_refused() {
+        let (base, _) = fake::serve(&[]).await;
+        let client = GraphClient::new(config_at(&base)).unwrap();
+        let started = Instant::now();
+        let error = client
+            .list("/cycle-a", &CallOptions::within(Duration::from_secs(3)))
+            .await
+            .expect_err("a → b → a");
+        assert!(
+            matches!(error, GraphError::InvalidResponse { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("already read"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

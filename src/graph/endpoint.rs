@@ -23,44 +23,27 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// What a URL setting accepts besides https with a host and no user
+/// name, password or fragment.
+struct Rules {
+    /// Hosts that may be reached over plain http.
+    http_ok: fn(&Url) -> bool,
+    /// Those hosts, in words, for the error.
+    http_hosts: &'static str,
+    /// Whether a query string is kept (GitHub's ID-token URL carries one).
+    query: bool,
+}
+
 /// Parses a configured root URL (`graph_endpoint`, `authority_host`):
 /// absolute, https (http for loopback hosts), no credentials, query or
 /// fragment. The trailing `/` is dropped so paths join cleanly.
 pub(crate) fn parse_root(setting: &str, value: &str) -> Result<Url, GraphError> {
-    let url = Url::parse(value.trim()).map_err(|error| {
-        GraphError::config(format!("{setting} {value:?} is not a URL: {error}"))
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(GraphError::config(format!(
-                "{setting} {value:?} must use https; http is accepted only for loopback hosts \
-                 (127.0.0.1, ::1, localhost)"
-            )));
-        }
-        other => {
-            return Err(GraphError::config(format!(
-                "{setting} {value:?} has scheme {other:?}; use https"
-            )));
-        }
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(GraphError::config(format!(
-            "{setting} {value:?} has no host"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(GraphError::config(format!(
-            "{setting} must not contain user name or password"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(GraphError::config(format!(
-            "{setting} {value:?} must not contain a query or fragment"
-        )));
-    }
-    let mut url = url;
+    let rules = Rules {
+        http_ok: is_loopback,
+        http_hosts: "loopback hosts (127.0.0.1, ::1, localhost)",
+        query: false,
+    };
+    let mut url = parse_with(setting, value, &rules)?;
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);
     Ok(url)
@@ -70,7 +53,12 @@ pub(crate) fn parse_root(setting: &str, value: &str) -> Result<Url, GraphError> 
 /// GitHub Actions or Azure DevOps ID-token endpoint): https, or http for
 /// loopback hosts; a query string is kept (GitHub's URL carries one).
 pub(crate) fn parse_service_url(setting: &str, value: &str) -> Result<Url, GraphError> {
-    parse_with(setting, value, is_loopback)
+    let rules = Rules {
+        http_ok: is_loopback,
+        http_hosts: "loopback hosts (127.0.0.1, ::1, localhost)",
+        query: true,
+    };
+    parse_with(setting, value, &rules)
 }
 
 /// Parses a managed identity endpoint (`msi_endpoint`, `IDENTITY_ENDPOINT`):
@@ -78,7 +66,13 @@ pub(crate) fn parse_service_url(setting: &str, value: &str) -> Result<Url, Graph
 /// link-local Instance Metadata Service address; anything else must be
 /// https.
 pub(crate) fn parse_managed_identity_url(setting: &str, value: &str) -> Result<Url, GraphError> {
-    parse_with(setting, value, |url| is_loopback(url) || is_link_local(url))
+    let rules = Rules {
+        http_ok: |url| is_loopback(url) || is_link_local(url),
+        http_hosts: "this machine's own addresses (loopback, or link-local as the metadata service's \
+                     169.254.169.254)",
+        query: true,
+    };
+    parse_with(setting, value, &rules)
 }
 
 /// Whether `url`'s host is an IPv4 link-local address (169.254.0.0/16),
@@ -89,17 +83,21 @@ fn is_link_local(url: &Url) -> bool {
         .is_some_and(|ip| ip.is_link_local())
 }
 
-fn parse_with(setting: &str, value: &str, http_ok: fn(&Url) -> bool) -> Result<Url, GraphError> {
+/// The checks every URL setting shares. Errors of a parsed URL name the
+/// setting and at most its origin: a query string or credentials are never
+/// echoed.
+fn parse_with(setting: &str, value: &str, rules: &Rules) -> Result<Url, GraphError> {
     let url = Url::parse(value.trim()).map_err(|error| {
         GraphError::config(format!("{setting} {value:?} is not a URL: {error}"))
     })?;
     match url.scheme() {
         "https" => {}
-        "http" if http_ok(&url) => {}
+        "http" if (rules.http_ok)(&url) => {}
         "http" => {
             return Err(GraphError::config(format!(
-                "{setting} {:?} must use https; http is accepted only for this machine's own addresses",
-                url.origin().ascii_serialization()
+                "{setting} {:?} must use https; http is accepted only for {}",
+                url.origin().ascii_serialization(),
+                rules.http_hosts
             )));
         }
         other => {
@@ -116,10 +114,12 @@ fn parse_with(setting: &str, value: &str, http_ok: fn(&Url) -> bool) -> Result<U
             "{setting} must not contain user name or password"
         )));
     }
-    if url.fragment().is_some() {
-        return Err(GraphError::config(format!(
-            "{setting} must not contain a fragment"
-        )));
+    if url.fragment().is_some() || (!rules.query && url.query().is_some()) {
+        return Err(GraphError::config(if rules.query {
+            format!("{setting} must not contain a fragment")
+        } else {
+            format!("{setting} must not contain a query or fragment")
+        }));
     }
     Ok(url)
 }

@@ -2,20 +2,21 @@
 //! `POST {authority}/{tenant}/oauth2/v2.0/token` with
 //! `grant_type=client_credentials`, proving the application's identity with
 //! a client secret, a certificate-signed assertion, or a federated token
-//! (workload identity federation) sent as the assertion. Retried on 429/5xx
-//! and transient network failures like any Graph call.
+//! (workload identity federation) sent as the assertion. Retried on 429 and
+//! every 5xx (Graph calls retry only 429/503/504) and on transient network
+//! failures, with the backoff and deadline of Graph calls (`token_http.rs`).
 //!
 //! The form body holds the credential, so neither it nor the token response
 //! is ever logged; logs show status, attempt and Entra's request id only.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use reqwest::{Method, Url};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::GraphError;
-use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 use super::certificate::ClientCertificate;
 use super::error::auth_error;
 use super::federated::FederatedToken;
@@ -62,6 +63,7 @@ impl TokenSource for EntraFlow {
             method: Method::POST,
             url: &self.token_url,
             retry_status: throttled_or_server_error,
+            unreachable_attempts: None,
         };
         let build = |request: reqwest::RequestBuilder| {
             let proof = match (&self.proof, &federated) {
@@ -126,24 +128,17 @@ fn parse_token(
     {
         return Err(invalid(&format!("token_type is {kind:?}, expected Bearer")));
     }
-    let lifetime = match body.get("expires_in") {
-        Some(Value::Number(seconds)) => seconds.as_u64(),
-        Some(Value::String(seconds)) => seconds.trim().parse::<u64>().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| invalid("the token response has no valid expires_in"))?;
+    let lifetime = token_lifetime(body.get("expires_in"), None, SystemTime::now())
+        .ok_or_else(|| invalid("the token response has no valid expires_in"))?;
     // Measured from the request, not the response: the token's clock
     // started no later than that.
-    Ok(AccessToken::new(
-        Secret::new(value),
-        Duration::from_secs(lifetime),
-        requested,
-    ))
+    Ok(AccessToken::new(Secret::new(value), lifetime, requested))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn token_responses() {
@@ -158,6 +153,11 @@ mod tests {
                 60,
             ),
             (r#"{"expires_in":10,"access_token":"abc"}"#, 10),
+            // A lifetime past any clock is cut to a day, not a panic.
+            (
+                r#"{"expires_in":18446744073709551615,"access_token":"abc"}"#,
+                86_400,
+            ),
         ];
         for (body, lifetime) in ok {
             let token = parse_token(body.as_bytes(), now, "POST /t/oauth2/v2.0/token").unwrap();

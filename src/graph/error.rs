@@ -31,7 +31,7 @@ pub enum TransportKind {
 /// Everything the Graph client can fail with. The framework turns it into a
 /// diagnostic; resources look at [`GraphError::is_not_found`] and
 /// [`GraphError::status`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
     /// Graph answered with a non-success status. `code` and `message` come
     /// from Graph's `{"error":{...}}` body (empty code when the body had
@@ -138,16 +138,15 @@ impl GraphError {
         }
     }
 
-    /// Whether repeating the same request later may succeed: throttling
-    /// (429), Graph's 503/504, the token endpoint's 429/5xx and transient
-    /// transport failures. 404 is not included; whether a 404 is retried
-    /// depends on the call, not the error.
+    /// Whether repeating the same Graph request later may succeed:
+    /// throttling (429), Graph's 503/504 and transient transport failures.
+    /// 404 is not included; whether a 404 is retried depends on the call,
+    /// not the error. Sign-in errors (`Auth`, `Credential`) are false: each
+    /// flow retries its endpoint's throttling and server errors itself, so
+    /// one that comes out is final.
     pub fn is_retryable(&self) -> bool {
         match self {
             GraphError::Api { status, .. } => matches!(status, 429 | 503 | 504),
-            GraphError::Auth { status, .. } | GraphError::Credential { status, .. } => {
-                matches!(status, Some(status) if *status == 429 || *status >= 500)
-            }
             GraphError::Transport { kind, .. } => matches!(
                 kind,
                 TransportKind::Connect | TransportKind::Interrupted | TransportKind::TimedOut
@@ -341,23 +340,28 @@ pub(crate) fn auth_error(status: u16, body: &[u8]) -> GraphError {
     }
 }
 
-/// Turns a failed attempt from reqwest (or our own per-attempt timer) into
-/// `GraphError::Transport`, classifying it for the retry decision.
-pub(crate) fn transport_error(error: &reqwest::Error) -> GraphError {
-    let kind = if error.is_timeout() {
-        TransportKind::TimedOut
-    } else if error.is_builder() {
+/// Turns a failed attempt from reqwest into `GraphError::Transport`,
+/// classifying it for the retry decision. A connection that could not be
+/// opened in time is `Connect` (the request never left), not `TimedOut`.
+/// The URL is dropped from the message: its query string can carry filter
+/// values, skip tokens or sign-in parameters, and the message reaches logs
+/// and diagnostics.
+pub(crate) fn transport_error(error: reqwest::Error) -> GraphError {
+    let error = error.without_url();
+    let kind = if error.is_builder() {
         TransportKind::Other
-    } else if chain_has_tls_error(error) {
+    } else if chain_has_tls_error(&error) {
         TransportKind::Tls
     } else if error.is_connect() {
         TransportKind::Connect
+    } else if error.is_timeout() {
+        TransportKind::TimedOut
     } else {
         TransportKind::Interrupted
     };
     GraphError::Transport {
         kind,
-        message: error_chain(error),
+        message: error_chain(&error),
     }
 }
 
@@ -400,15 +404,24 @@ fn string_field(value: &Value, name: &str) -> Option<String> {
 }
 
 /// At most 300 characters of a body that is not the expected JSON, on one
-/// line, for error messages.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = text.chars().take(300).collect();
-    if out.len() < text.len() {
-        out.push('…');
+/// line, for error messages (failed responses carry error texts, not
+/// credentials).
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    one_line(&String::from_utf8_lossy(body), 300)
+}
+
+/// `text` with every run of whitespace (line breaks included) made one
+/// space, cut to `max` characters.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    shorten(&text.split_whitespace().collect::<Vec<_>>().join(" "), max)
+}
+
+/// `text` cut to `max` characters, ending in `…` when something was cut.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
+        None => text.to_string(),
     }
-    out
 }
 
 impl fmt::Display for TransportKind {
@@ -553,6 +566,20 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(excerpt(b"  a\n  b\tc "), "a b c");
+        let long = "x".repeat(1000);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), 301);
+        assert!(cut.ends_with('…'));
+        assert_eq!(shorten("äöü", 2), "äö…");
+        assert_eq!(shorten("äöü", 3), "äöü");
+        assert_eq!(shorten("", 0), "");
+        assert_eq!(shorten("a", 0), "…");
+        assert_eq!(one_line("ERROR: x\n\n  y\n", 600), "ERROR: x y");
+    }
+
+    #[test]
     fn long_non_json_bodies_are_cut() {
         let body = "x".repeat(1000);
         let GraphError::Api { message, .. } = api_error(meta(502, None), body.as_bytes()) else {
@@ -614,7 +641,8 @@ mod tests {
         };
         assert_eq!(code, "");
         assert_eq!(description, "Service Unavailable");
-        assert!(error.is_retryable());
+        // Retried inside the token flow; final once it comes out.
+        assert!(!error.is_retryable());
     }
 
     #[test]
@@ -647,8 +675,8 @@ mod tests {
             (api(404), false, Some(404)),
             (api(400), false, Some(400)),
             (api(401), false, Some(401)),
-            (auth(Some(429)), true, Some(429)),
-            (auth(Some(500)), true, Some(500)),
+            (auth(Some(429)), false, Some(429)),
+            (auth(Some(500)), false, Some(500)),
             (auth(Some(400)), false, Some(400)),
             (auth(None), false, None),
             (transport(TransportKind::Connect), true, None),

@@ -18,7 +18,8 @@ use tokio::time::Instant;
 use super::GraphError;
 use super::auth::{FetchContext, Secret};
 use super::endpoint;
-use super::token_http::{TokenCall, body_excerpt, exchange, throttled_or_server_error};
+use super::error::excerpt;
+use super::token_http::{TokenCall, exchange, throttled_or_server_error};
 
 /// The audience Entra ID expects in federated tokens.
 pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -120,7 +121,7 @@ impl FederatedToken {
                             "the ID-token endpoint (oidc_request_url) answered HTTP {status}: {}. The job needs \
                              `permissions: id-token: write`, and oidc_request_token must be the job's \
                              ACTIONS_ID_TOKEN_REQUEST_TOKEN.",
-                            body_excerpt(body)
+                            excerpt(body)
                         ),
                         status: Some(status),
                     },
@@ -154,22 +155,24 @@ impl FederatedToken {
                     |status, body| GraphError::Credential {
                         method: "Azure DevOps OIDC".into(),
                         message: format!(
-                            "the pipeline's OIDC endpoint (SYSTEM_OIDCREQUESTURI) answered HTTP {status}: {}. \
-                             Check ado_pipeline_service_connection_id and that the step maps \
-                             SYSTEM_ACCESSTOKEN: $(System.AccessToken) into its environment.",
-                            body_excerpt(body)
+                            "the pipeline's OIDC endpoint answered HTTP {status}: {}. Check \
+                             ado_pipeline_service_connection_id, and that the access token is the job's \
+                             (oidc_request_token, or SYSTEM_ACCESSTOKEN mapped into the step's environment: \
+                             `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`).",
+                            excerpt(body)
                         ),
                         status: Some(status),
                     },
                 )
                 .await?;
-                // An invalid access token gets a 203 with a sign-in page,
-                // not an error status.
+                // Despite `X-TFS-FedAuthRedirect: Suppress`, an invalid
+                // access token may get a 203 with a sign-in page.
                 token_member(&reply.1, "oidcToken").ok_or_else(|| GraphError::Credential {
                     method: "Azure DevOps OIDC".into(),
                     message: format!(
-                        "the pipeline's OIDC endpoint answered HTTP {} without an oidcToken; \
-                         SYSTEM_ACCESSTOKEN is probably not the job's $(System.AccessToken)",
+                        "the pipeline's OIDC endpoint answered HTTP {} without an oidcToken; the access \
+                         token (oidc_request_token or SYSTEM_ACCESSTOKEN) is probably not the job's \
+                         $(System.AccessToken)",
                         reply.0
                     ),
                     status: Some(reply.0),
@@ -215,11 +218,17 @@ async fn request_id_token(
         method: method.clone(),
         url,
         retry_status: throttled_or_server_error,
+        unreachable_attempts: None,
     };
     let build = |request: reqwest::RequestBuilder| {
         let request = request.header(AUTHORIZATION, authorization.clone());
         Ok(if method == Method::POST {
-            request.header(CONTENT_TYPE, "application/json").body("")
+            // Azure DevOps: answer 401 rather than a 203 sign-in page when
+            // the access token is refused.
+            request
+                .header(CONTENT_TYPE, "application/json")
+                .header("X-TFS-FedAuthRedirect", "Suppress")
+                .body("")
         } else {
             request
         })

@@ -9,18 +9,19 @@
 //! a proxy and connecting gives up quickly. The `IDENTITY_HEADER` secret
 //! and the tokens are never logged.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderValue;
 use reqwest::{Method, Url};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::GraphError;
-use super::auth::{AccessToken, FetchContext, Secret, TokenSource};
+use super::auth::{AccessToken, FetchContext, Secret, TokenSource, token_lifetime};
 use super::endpoint;
-use super::http::{Http, Reply};
-use super::token_http::{TokenCall, body_excerpt, exchange};
+use super::error::excerpt;
+use super::http::{Http, Proxies, Reply};
+use super::token_http::{TokenCall, exchange};
+use super::{GraphError, TransportKind};
 
 /// The Instance Metadata Service's token endpoint, used when neither
 /// `msi_endpoint` nor `IDENTITY_ENDPOINT` says otherwise.
@@ -30,6 +31,10 @@ const IMDS_API_VERSION: &str = "2018-02-01";
 const APP_SERVICE_API_VERSION: &str = "2019-08-01";
 /// A machine-local endpoint answers at once or not at all.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts that could not connect before the endpoint is taken to be
+/// absent (the provider is not running on an Azure resource with a managed
+/// identity), rather than retrying for the whole sign-in budget.
+const UNREACHABLE_ATTEMPTS: u32 = 3;
 
 /// Which managed identity protocol to speak, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +89,7 @@ impl ManagedIdentityFlow {
             }
         };
         Ok(ManagedIdentityFlow {
-            http: Http::local(user_agent, CONNECT_TIMEOUT)?,
+            http: Http::new(user_agent, Proxies::Never, Some(CONNECT_TIMEOUT))?,
             url,
             endpoint,
             client_id: client_id.filter(|id| !id.trim().is_empty()),
@@ -142,16 +147,31 @@ impl TokenSource for ManagedIdentityFlow {
             method: Method::GET,
             url: &url,
             retry_status,
+            unreachable_attempts: Some(UNREACHABLE_ATTEMPTS),
         };
         let build =
             |request: reqwest::RequestBuilder| Ok(request.header(header.0, header.1.clone()));
         let (reply, started) = exchange(&self.http, context, deadline, &call, build, |reply| {
             self.error(
                 Some(reply.status),
-                describe_failure(reply, self.client_id.is_some()),
+                describe_failure(reply, &self.endpoint, self.client_id.is_some()),
             )
         })
-        .await?;
+        .await
+        .map_err(|error| match error {
+            GraphError::Transport {
+                kind: TransportKind::Connect,
+                message,
+            } => self.error(
+                None,
+                format!(
+                    "the endpoint could not be reached ({UNREACHABLE_ATTEMPTS} attempts; {message}). Is the \
+                     provider running on an Azure resource with a managed identity? Elsewhere, configure another \
+                     sign-in method."
+                ),
+            ),
+            other => other,
+        })?;
         parse_token(&reply.body, started, SystemTime::now())
             .map_err(|message| self.error(Some(reply.status), message))
     }
@@ -159,7 +179,11 @@ impl TokenSource for ManagedIdentityFlow {
 
 /// What a failed answer says, in one line, with a hint for the usual
 /// causes.
-fn describe_failure(reply: &Reply, user_assigned: bool) -> String {
+fn describe_failure(
+    reply: &Reply,
+    endpoint: &ManagedIdentityEndpoint,
+    user_assigned: bool,
+) -> String {
     let body: Option<Value> = serde_json::from_slice(&reply.body).ok();
     let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
     let said = body
@@ -170,7 +194,7 @@ fn describe_failure(reply: &Reply, user_assigned: bool) -> String {
                 .or_else(|| text(body.get("error").and_then(|e| e.get("message"))))
                 .or_else(|| text(body.get("error")))
         })
-        .unwrap_or_else(|| body_excerpt(&reply.body));
+        .unwrap_or_else(|| excerpt(&reply.body));
     let hint = match reply.status {
         400 if user_assigned => {
             " (is client_id the client id of a user-assigned identity attached to this resource?)"
@@ -178,7 +202,9 @@ fn describe_failure(reply: &Reply, user_assigned: bool) -> String {
         400 => {
             " (does this resource have a system-assigned identity? For a user-assigned one set client_id)"
         }
-        401 | 403 => " (IDENTITY_HEADER does not match this endpoint)",
+        401 | 403 if matches!(endpoint, ManagedIdentityEndpoint::AppService { .. }) => {
+            " (IDENTITY_HEADER does not match this endpoint)"
+        }
         _ => "",
     };
     format!("HTTP {}: {said}{hint}", reply.status)
@@ -194,22 +220,8 @@ fn parse_token(body: &[u8], requested: Instant, now: SystemTime) -> Result<Acces
         .and_then(Value::as_str)
         .filter(|token| !token.is_empty())
         .ok_or("the token answer has no access_token")?;
-    let seconds = |value: &Value| match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    let lifetime = match (body.get("expires_in"), body.get("expires_on")) {
-        (Some(expires_in), _) if seconds(expires_in).is_some() => {
-            seconds(expires_in).map(Duration::from_secs)
-        }
-        (_, Some(expires_on)) => seconds(expires_on).map(|at| {
-            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-            Duration::from_secs(at).saturating_sub(now)
-        }),
-        _ => None,
-    }
-    .ok_or("the token answer has neither expires_in nor expires_on")?;
+    let lifetime = token_lifetime(body.get("expires_in"), body.get("expires_on"), now)
+        .ok_or("the token answer has neither expires_in nor expires_on")?;
     Ok(AccessToken::new(Secret::new(token), lifetime, requested))
 }
 
@@ -217,6 +229,7 @@ fn parse_token(body: &[u8], requested: Instant, now: SystemTime) -> Result<Acces
 mod tests {
     use super::*;
     use reqwest::header::HeaderMap;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn token_answers() {
@@ -234,6 +247,14 @@ mod tests {
             ),
             (r#"{"access_token":"a","expires_on":1700000060}"#, 60),
             (r#"{"access_token":"a","expires_on":"1600000000"}"#, 0),
+            (
+                r#"{"access_token":"a","expires_on":"18446744073709551615"}"#,
+                86_400,
+            ),
+            (
+                r#"{"access_token":"a","expires_in":"18446744073709551615"}"#,
+                86_400,
+            ),
         ];
         for (body, lifetime) in ok {
             let token = parse_token(body.as_bytes(), requested, now).unwrap();
@@ -264,40 +285,52 @@ mod tests {
 
     #[test]
     fn failures_are_described_with_hints() {
+        let imds = ManagedIdentityEndpoint::Imds {
+            url: IMDS_TOKEN_URL.into(),
+        };
+        let app_service = ManagedIdentityEndpoint::AppService {
+            url: "http://127.0.0.1:41741/msi/token".into(),
+            header: Secret::new("h"),
+        };
+        let not_found = r#"{"error":"invalid_request","error_description":"Identity not found"}"#;
+        let unauthorized = r#"{"statusCode":401,"message":"Unauthorized"}"#;
         let cases = [
             (
-                reply(
-                    400,
-                    r#"{"error":"invalid_request","error_description":"Identity not found"}"#,
-                ),
+                reply(400, not_found),
+                &imds,
                 false,
-                "HTTP 400: Identity not found (does this resource have a system-assigned identity?",
+                "HTTP 400: Identity not found (does this resource have a system-assigned identity? For a \
+                 user-assigned one set client_id)",
             ),
             (
-                reply(
-                    400,
-                    r#"{"error":"invalid_request","error_description":"Identity not found"}"#,
-                ),
+                reply(400, not_found),
+                &imds,
                 true,
-                "is client_id the client id of a user-assigned identity",
+                "HTTP 400: Identity not found (is client_id the client id of a user-assigned identity \
+                 attached to this resource?)",
             ),
             (
-                reply(401, r#"{"statusCode":401,"message":"Unauthorized"}"#),
+                reply(401, unauthorized),
+                &app_service,
                 false,
-                "HTTP 401: Unauthorized (IDENTITY_HEADER does not match",
+                "HTTP 401: Unauthorized (IDENTITY_HEADER does not match this endpoint)",
+            ),
+            // IMDS has no IDENTITY_HEADER to blame.
+            (
+                reply(403, unauthorized),
+                &imds,
+                false,
+                "HTTP 403: Unauthorized",
             ),
             (
                 reply(500, "<html>oops</html>"),
+                &app_service,
                 false,
                 "HTTP 500: <html>oops</html>",
             ),
         ];
-        for (reply, user_assigned, expected) in cases {
-            let text = describe_failure(&reply, user_assigned);
-            assert!(
-                text.starts_with(expected) || text.contains(expected),
-                "{text}"
-            );
+        for (reply, endpoint, user_assigned, expected) in cases {
+            assert_eq!(describe_failure(&reply, endpoint, user_assigned), expected);
         }
     }
 

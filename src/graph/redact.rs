@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+use super::error::shorten;
+
 /// What replaces a hidden value.
 pub(crate) const REDACTED: &str = "<redacted>";
 
@@ -46,14 +48,7 @@ pub(crate) fn redact_json(value: &Value) -> Value {
 pub(crate) fn redact_body(body: &[u8]) -> String {
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => redact_json(&value).to_string(),
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let mut out: String = text.chars().take(MAX_TEXT_LOG).collect();
-            if out.len() < text.len() {
-                out.push('…');
-            }
-            out
-        }
+        Err(_) => shorten(&String::from_utf8_lossy(body), MAX_TEXT_LOG),
     }
 }
 

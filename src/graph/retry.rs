@@ -49,8 +49,21 @@ impl Default for RetryPolicy {
 pub(crate) enum Wait {
     /// The next step of exponential backoff.
     Backoff,
-    /// Exactly this long (a `Retry-After`, the 404 delay, or zero).
+    /// What the server asked for (`Retry-After`), but no less than the next
+    /// backoff step: a `Retry-After: 0` or a date in the past must not make
+    /// a tight loop.
+    AtLeast(Duration),
+    /// Exactly this long (the 404 delay, or zero for the one retry with a
+    /// new token).
     Exactly(Duration),
+}
+
+impl Wait {
+    /// The wait after a retryable failure: the server's `Retry-After` when
+    /// it gave one, else backoff.
+    pub(crate) fn after(retry_after: Option<Duration>) -> Wait {
+        retry_after.map_or(Wait::Backoff, Wait::AtLeast)
+    }
 }
 
 /// The server's `Retry-After` value: delay-seconds or an HTTP date
@@ -163,6 +176,10 @@ impl<'a> Retrier<'a> {
             Wait::Backoff => {
                 self.backoffs += 1;
                 backoff(self.policy, self.backoffs)
+            }
+            Wait::AtLeast(asked) => {
+                self.backoffs += 1;
+                asked.max(backoff(self.policy, self.backoffs))
             }
         };
         tracing::debug!(

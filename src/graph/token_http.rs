@@ -1,7 +1,7 @@
 //! One HTTP exchange on the way to a token — Entra ID's token endpoint, a
 //! managed identity endpoint, the GitHub Actions or Azure DevOps ID-token
-//! endpoint — repeated on throttling and transient failures until its
-//! deadline, like any Graph call.
+//! endpoint — repeated on the statuses each caller names and on transient
+//! failures until its deadline, with the same backoff as Graph calls.
 //!
 //! These requests and their answers carry credentials, so nothing here logs
 //! a body, a header or a query string: only method, path, status, attempt,
@@ -12,10 +12,10 @@ use std::time::SystemTime;
 use reqwest::{Method, RequestBuilder, Url};
 use tokio::time::Instant;
 
-use super::GraphError;
 use super::auth::FetchContext;
 use super::http::{Http, Reply};
 use super::retry::{Retrier, Wait};
+use super::{GraphError, TransportKind};
 
 /// What is being asked, for logs and retry decisions.
 pub(crate) struct TokenCall<'a> {
@@ -25,6 +25,10 @@ pub(crate) struct TokenCall<'a> {
     pub url: &'a Url,
     /// Whether an answer with this status may be repeated.
     pub retry_status: fn(u16) -> bool,
+    /// Give up after this many attempts that could not connect, instead of
+    /// retrying until the deadline: for an endpoint on the machine itself,
+    /// which is either there at once or not at all.
+    pub unreachable_attempts: Option<u32>,
 }
 
 /// Sends the request `build` makes (a new one per attempt, so an assertion
@@ -41,6 +45,7 @@ pub(crate) async fn exchange(
     let path = call.url.path();
     let operation = format!("{} {path}", call.method);
     let mut retrier = Retrier::new(context.policy, context.stop, deadline, operation);
+    let mut unreachable = 0u32;
     loop {
         let attempt = retrier.start_attempt()?;
         let request = build(http.request(call.method.clone(), call.url.clone()))?;
@@ -73,10 +78,7 @@ pub(crate) async fn exchange(
                 if !(call.retry_status)(reply.status) {
                     return Err(error);
                 }
-                let wait = reply
-                    .retry_after(SystemTime::now())
-                    .map_or(Wait::Backoff, Wait::Exactly);
-                (error, wait)
+                (error, Wait::after(reply.retry_after(SystemTime::now())))
             }
             Err(error) => {
                 tracing::debug!(
@@ -93,6 +95,19 @@ pub(crate) async fn exchange(
                 if !error.is_retryable() {
                     return Err(error);
                 }
+                if let GraphError::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                } = error
+                {
+                    unreachable += 1;
+                    if call
+                        .unreachable_attempts
+                        .is_some_and(|limit| unreachable >= limit)
+                    {
+                        return Err(error);
+                    }
+                }
                 (error, Wait::Backoff)
             }
         };
@@ -106,30 +121,12 @@ pub(crate) fn throttled_or_server_error(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
-/// A short, printable excerpt of an error body for messages (bodies of
-/// failed token-side requests carry error texts, not credentials).
-pub(crate) fn body_excerpt(body: &[u8]) -> String {
-    const MAX: usize = 300;
-    let text = String::from_utf8_lossy(body);
-    let squashed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = squashed.chars().take(MAX).collect();
-    if out.len() < squashed.len() {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn excerpts_are_short_and_on_one_line() {
-        assert_eq!(body_excerpt(b"  a\n  b\tc "), "a b c");
-        let long = "x".repeat(1000);
-        let excerpt = body_excerpt(long.as_bytes());
-        assert_eq!(excerpt.chars().count(), 301);
-        assert!(excerpt.ends_with('…'));
+    fn retried_statuses() {
         assert!(throttled_or_server_error(429) && throttled_or_server_error(503));
         assert!(!throttled_or_server_error(400) && !throttled_or_server_error(404));
     }

@@ -66,6 +66,30 @@ const fn boolean(
     }
 }
 
+// The settings this module reads by name itself, as constants so a
+// misspelt one cannot compile.
+const ENVIRONMENT: Setting = text(
+    "environment",
+    &["ARM_ENVIRONMENT"],
+    false,
+    "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
+     `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
+);
+const GRAPH_ENDPOINT: Setting = text(
+    "graph_endpoint",
+    &["INTUNE_GRAPH_ENDPOINT"],
+    false,
+    "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
+     `http://` is accepted only for loopback hosts.",
+);
+const AUTHORITY_HOST: Setting = text(
+    "authority_host",
+    &["INTUNE_AUTHORITY_HOST"],
+    false,
+    "Overrides the Entra ID login root URL; tokens come from \
+     `{authority_host}/{tenant_id}/oauth2/v2.0/token`. `http://` only for loopback hosts.",
+);
+
 const SETTINGS: &[Setting] = &[
     text(
         "tenant_id",
@@ -166,27 +190,9 @@ const SETTINGS: &[Setting] = &[
         "Sign in with the account of the Azure CLI (`az login`) when no other method is configured. \
          Default `true`.",
     ),
-    text(
-        "environment",
-        &["ARM_ENVIRONMENT"],
-        false,
-        "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
-         `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
-    ),
-    text(
-        "graph_endpoint",
-        &["INTUNE_GRAPH_ENDPOINT"],
-        false,
-        "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
-         `http://` is accepted only for loopback hosts.",
-    ),
-    text(
-        "authority_host",
-        &["INTUNE_AUTHORITY_HOST"],
-        false,
-        "Overrides the Entra ID login root URL; tokens come from \
-         `{authority_host}/{tenant_id}/oauth2/v2.0/token`. `http://` only for loopback hosts.",
-    ),
+    ENVIRONMENT,
+    GRAPH_ENDPOINT,
+    AUTHORITY_HOST,
 ];
 
 /// A national cloud: its keyword, aliases, login root and Graph root.
@@ -276,8 +282,13 @@ impl IntuneProvider {
 
     /// The attribute when set, else the first environment variable set.
     /// Booleans come back as `true`/`false` from the attribute and as
-    /// written from a variable.
+    /// written from a variable. `None` also while the attribute is unknown
+    /// (known only after apply): what it will be, and so whether the
+    /// variable applies, cannot be told yet, and checks skip the setting.
     fn resolve(&self, config: &Value, s: &Setting) -> Option<Resolved> {
+        if config.get(s.name).is_unknown() {
+            return None;
+        }
         let attribute = match s.kind {
             Kind::String => config
                 .get(s.name)
@@ -313,8 +324,9 @@ struct ConfigSettings<'a> {
 
 impl Settings for ConfigSettings<'_> {
     fn setting(&self, name: &str) -> Option<Resolved> {
-        let s = SETTINGS.iter().find(|s| s.name == name)?;
-        self.provider.resolve(self.config, s)
+        let found = SETTINGS.iter().find(|s| s.name == name);
+        debug_assert!(found.is_some(), "{name} is not a provider setting");
+        self.provider.resolve(self.config, found?)
     }
 
     fn unset(&self, name: &str) -> String {
@@ -329,11 +341,43 @@ impl Settings for ConfigSettings<'_> {
     }
 }
 
-fn setting(name: &str) -> &'static Setting {
-    SETTINGS
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or(&SETTINGS[0])
+impl IntuneProvider {
+    /// The cloud `environment` names, `global` when it is unset; `None`
+    /// with an error on the attribute when it names no cloud.
+    fn chosen_cloud(&self, config: &Value, diags: &mut Diagnostics) -> Option<&'static Cloud> {
+        let Some(env) = self.resolve(config, &ENVIRONMENT) else {
+            return CLOUDS.first();
+        };
+        let found = cloud(&env.value);
+        if found.is_none() {
+            let names: Vec<String> = CLOUDS.iter().map(|c| format!("{:?}", c.name)).collect();
+            diags.error_at(
+                AttributePath::attr(ENVIRONMENT.name),
+                "Unknown environment",
+                format!(
+                    "{:?} (from {}) is not a cloud; use one of {}.",
+                    env.value,
+                    env.source,
+                    names.join(", ")
+                ),
+            );
+        }
+        found
+    }
+}
+
+/// A setting that is complete but unusable, on its attribute when it came
+/// from the provider block.
+fn invalid_setting(
+    diags: &mut Diagnostics,
+    summary: String,
+    detail: String,
+    attribute: Option<&str>,
+) {
+    match attribute {
+        Some(name) => diags.error_at(AttributePath::attr(name), summary, detail),
+        None => diags.error(summary, detail),
+    }
 }
 
 fn env_list(vars: &[&str]) -> String {
@@ -362,27 +406,13 @@ impl ProviderDefinition for IntuneProvider {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(env) = self.resolve(config, setting("environment")) {
-            if cloud(&env.value).is_none() {
-                let names: Vec<String> = CLOUDS.iter().map(|c| format!("{:?}", c.name)).collect();
-                diags.error_at(
-                    AttributePath::attr("environment"),
-                    "Unknown environment",
-                    format!(
-                        "{:?} (from {}) is not a cloud; use one of {}.",
-                        env.value,
-                        env.source,
-                        names.join(", ")
-                    ),
-                );
-            }
-        }
-        for name in ["graph_endpoint", "authority_host"] {
-            if let Some(r) = self.resolve(config, setting(name)) {
-                if let Err(e) = graph::check_root_url(name, &r.value) {
+        self.chosen_cloud(config, diags);
+        for s in [&GRAPH_ENDPOINT, &AUTHORITY_HOST] {
+            if let Some(r) = self.resolve(config, s) {
+                if let Err(e) = graph::check_root_url(s.name, &r.value) {
                     diags.error_at(
-                        AttributePath::attr(name),
-                        format!("Invalid {name}"),
+                        AttributePath::attr(s.name),
+                        format!("Invalid {}", s.name),
                         format!("{e} (from {}).", r.source),
                     );
                 }
@@ -403,24 +433,13 @@ impl ProviderDefinition for IntuneProvider {
         if let (Some(inline), Some(path)) = (
             settings.setting("client_certificate"),
             settings.setting("client_certificate_path"),
-        ) {
-            let detail = format!(
-                "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
-                inline.source, path.source
-            );
-            match (inline.from_attribute, path.from_attribute) {
-                (true, _) => diags.error_at(
-                    AttributePath::attr("client_certificate"),
-                    "Conflicting client certificate settings",
-                    detail,
-                ),
-                (false, true) => diags.error_at(
-                    AttributePath::attr("client_certificate_path"),
-                    "Conflicting client certificate settings",
-                    detail,
-                ),
-                (false, false) => diags.error("Conflicting client certificate settings", detail),
-            }
+        ) && let ChoiceError::Invalid {
+            summary,
+            detail,
+            attribute,
+        } = credentials::certificate_conflict(&inline, &path)
+        {
+            invalid_setting(diags, summary, detail, attribute);
         }
     }
 
@@ -434,11 +453,7 @@ impl ProviderDefinition for IntuneProvider {
             // Values known only after apply: configuration waits for them.
             return None;
         }
-        let cloud = match self.resolve(config, setting("environment")) {
-            Some(r) => cloud(&r.value)?,
-            None => &CLOUDS[0],
-        };
-        let get = |name| self.resolve(config, setting(name));
+        let cloud = self.chosen_cloud(config, diags)?;
         let settings = ConfigSettings {
             provider: self,
             config,
@@ -461,17 +476,16 @@ impl ProviderDefinition for IntuneProvider {
                 detail,
                 attribute,
             }) => {
-                match attribute {
-                    Some(name) => diags.error_at(AttributePath::attr(name), summary, detail),
-                    None => diags.error(summary, detail),
-                }
+                invalid_setting(diags, summary, detail, attribute);
                 return None;
             }
         };
-        let graph_endpoint = get("graph_endpoint")
+        let graph_endpoint = self
+            .resolve(config, &GRAPH_ENDPOINT)
             .map(|r| r.value)
             .unwrap_or_else(|| cloud.graph_endpoint.to_string());
-        let authority_host = get("authority_host")
+        let authority_host = self
+            .resolve(config, &AUTHORITY_HOST)
             .map(|r| r.value)
             .unwrap_or_else(|| cloud.authority_host.to_string());
         tracing::debug!(
@@ -700,6 +714,51 @@ mod tests {
                 .detail
                 .contains("environment variable ARM_ENVIRONMENT")
         );
+    }
+
+    #[test]
+    fn unknown_attributes_are_checked_once_known() {
+        // Environment variables that would be refused, each behind an
+        // attribute whose value is known only after apply.
+        let p = provider(&[
+            ("ARM_ENVIRONMENT", "mars"),
+            ("INTUNE_GRAPH_ENDPOINT", "http://example.com"),
+            ("INTUNE_AUTHORITY_HOST", "ftp://example.com"),
+            ("ARM_USE_MSI", "yes"),
+            ("ARM_CLIENT_CERTIFICATE_PATH", "/a.pfx"),
+        ]);
+        let mut c = config(&[]);
+        for name in [
+            "environment",
+            "graph_endpoint",
+            "authority_host",
+            "use_msi",
+            "client_certificate",
+        ] {
+            c.set(name, Value::Unknown);
+        }
+        let mut diags = Diagnostics::new();
+        p.validate(&c, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        // Once known (here: unset), the variables are checked.
+        let mut diags = Diagnostics::new();
+        p.validate(&config(&[]), &mut diags);
+        assert_eq!(diags.iter().count(), 4, "{diags:?}");
+    }
+
+    #[tokio::test]
+    async fn configure_explains_an_unknown_environment() {
+        let p = provider(&[("ARM_ENVIRONMENT", "mars"), ("PATH", "/nonexistent")]);
+        let mut diags = Diagnostics::new();
+        assert!(
+            p.configure(&config(&[]), "1.11.4", &mut diags)
+                .await
+                .is_none()
+        );
+        let all: Vec<_> = diags.iter().collect();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].summary, "Unknown environment");
+        assert_eq!(all[0].path, Some(AttributePath::attr("environment")));
     }
 
     #[test]

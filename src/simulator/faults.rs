@@ -42,6 +42,10 @@ pub enum Fault {
     /// response, as when a gateway times out after Graph did the work: the
     /// client cannot know whether its write happened.
     LoseResponse { count: u32 },
+    /// The request is handled, and its answer is sent `delay_ms` later, as
+    /// from a slow gateway: a client can be stopped while its write is in
+    /// flight.
+    SlowResponse { count: u32, delay_ms: u64 },
     /// The token endpoint answers 500 `temporarily_unavailable`.
     TokenError { count: u32 },
 }
@@ -54,6 +58,7 @@ impl Fault {
             | Fault::ReadAfterWrite404 { count }
             | Fault::DropConnection { count }
             | Fault::LoseResponse { count }
+            | Fault::SlowResponse { count, .. }
             | Fault::TokenError { count } => *count,
         }
     }
@@ -73,6 +78,8 @@ pub enum Action {
     Drop,
     /// Handle the request, then close the connection without answering.
     LoseResponse,
+    /// Handle the request, then wait this long before answering.
+    Delay { millis: u64 },
 }
 
 #[derive(Debug)]
@@ -120,6 +127,7 @@ impl FaultQueue {
                     | Fault::ServerError { .. }
                     | Fault::DropConnection { .. }
                     | Fault::LoseResponse { .. }
+                    | Fault::SlowResponse { .. }
             ) && armed
                 .method
                 .as_deref()
@@ -143,6 +151,7 @@ impl FaultQueue {
                 retry_after: *retry_after_secs,
             },
             Fault::LoseResponse { .. } => Action::LoseResponse,
+            Fault::SlowResponse { delay_ms, .. } => Action::Delay { millis: *delay_ms },
             _ => Action::Drop,
         };
         self.consume(index);
@@ -306,5 +315,23 @@ mod tests {
         let fault: Fault =
             serde_json::from_str(r#"{"kind":"readAfterWrite404","count":3}"#).expect("parses");
         assert_eq!(fault, Fault::ReadAfterWrite404 { count: 3 });
+        let fault: Fault =
+            serde_json::from_str(r#"{"kind":"slowResponse","count":1,"delayMs":500}"#)
+                .expect("parses");
+        assert_eq!(
+            fault,
+            Fault::SlowResponse {
+                count: 1,
+                delay_ms: 500
+            }
+        );
+        let mut queue = FaultQueue::default();
+        queue.push(fault, Some("POST"));
+        assert_eq!(queue.take_graph("GET"), None);
+        assert_eq!(
+            queue.take_graph("POST"),
+            Some(Action::Delay { millis: 500 })
+        );
+        assert_eq!(queue.take_graph("POST"), None);
     }
 }

@@ -260,7 +260,17 @@ fn azure_devops(config: &SimConfig, request: &Request<'_>) -> Option<Answer> {
         ));
     }
     if request.bearer() != Some(endpoint.access_token.as_str()) {
-        // What Azure DevOps does for an unusable access token: a sign-in page.
+        // What Azure DevOps does for an unusable access token: a sign-in
+        // page, unless the client asked for a plain 401.
+        if request
+            .header("x-tfs-fedauthredirect")
+            .is_some_and(|value| value.eq_ignore_ascii_case("suppress"))
+        {
+            return Some(Answer::Json(
+                StatusCode::UNAUTHORIZED,
+                json!({"$id": "1", "innerException": null, "message": "TF400813: The user is not authorized to access this resource.", "typeKey": "UnauthorizedRequestException"}),
+            ));
+        }
         return Some(Answer::Html(
             StatusCode::NON_AUTHORITATIVE_INFORMATION,
             "<html><head><title>Azure DevOps Services | Sign In</title></head><body>Sign in</body></html>",
@@ -576,16 +586,17 @@ mod tests {
         let token = jwt::Jwt::decode(body["oidcToken"].as_str().unwrap()).unwrap();
         assert_eq!(token.claim_str("sub"), Some("sc://o/p/conn"));
         let cases = [
-            ("Bearer wrong", "7.1", "conn-id", 203),
-            ("Bearer ado-access", "6.0", "conn-id", 400),
-            ("Bearer ado-access", "7.1", "other", 404),
+            ("Bearer wrong", "", "7.1", "conn-id", 203),
+            ("Bearer wrong", "Suppress", "7.1", "conn-id", 401),
+            ("Bearer ado-access", "Suppress", "6.0", "conn-id", 400),
+            ("Bearer ado-access", "", "7.1", "other", 404),
         ];
-        for (auth, version, connection, expected) in cases {
+        for (auth, redirect, version, connection, expected) in cases {
             let answer = call(
                 &config,
                 AZURE_DEVOPS_PATH,
                 Method::POST,
-                &[("authorization", auth)],
+                &[("authorization", auth), ("x-tfs-fedauthredirect", redirect)],
                 &[
                     ("api-version", version),
                     ("serviceConnectionId", connection),

@@ -133,8 +133,8 @@
 //!
 //! [`Simulator::inject`] arms a [`Fault`] for the next `count` matching
 //! requests ([`Simulator::inject_on`] restricts it to one HTTP method). Graph
-//! faults (throttle, server error, drop) apply after the bearer check and
-//! before the handler, in the order they were armed; `TokenError` applies to
+//! faults (throttle, server error, drop, lost or slow response) apply after
+//! the bearer check and before the handler, in the order they were armed; `TokenError` applies to
 //! the token endpoint only. A dropped request is recorded with status 0. With
 //! [`SimConfig::enforce_write_limit`], the 101st write within 20 s answers 429
 //! with `Retry-After`.

@@ -54,6 +54,8 @@ enum Reply {
     Service(identity::Answer),
     /// Cut the connection without answering.
     Drop,
+    /// Answer this, after a pause (the `SlowResponse` fault).
+    Delayed(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -68,6 +70,7 @@ impl Reply {
                 identity::Answer::Json(status, _) | identity::Answer::Html(status, _),
             ) => status.as_u16(),
             Reply::Drop => 0,
+            Reply::Delayed(_, reply) => reply.status(),
         }
     }
 }
@@ -151,6 +154,9 @@ async fn entry(
     });
     if matches!(reply, Reply::Drop) {
         connection.cut();
+    }
+    if let Reply::Delayed(delay, _) = &reply {
+        tokio::time::sleep(*delay).await;
     }
     render(reply, &ids, now)
 }
@@ -375,6 +381,7 @@ fn graph(
     }
     let method = &parts.method;
     let mut lose_response = false;
+    let mut delay = None;
     match state.faults.take_graph(method.as_str()) {
         Some(Action::Throttle { retry_after }) => return GraphError::throttled(retry_after).into(),
         Some(Action::Fail {
@@ -383,6 +390,7 @@ fn graph(
         }) => return GraphError::server(status, retry_after).into(),
         Some(Action::Drop) => return Reply::Drop,
         Some(Action::LoseResponse) => lose_response = true,
+        Some(Action::Delay { millis }) => delay = Some(Duration::from_millis(millis)),
         None => {}
     }
     if is_write(method) {
@@ -402,10 +410,14 @@ fn graph(
         now,
     };
     let result = parse_target(segments).and_then(|target| request.dispatch(&mut state, target));
-    match result {
+    let reply = match result {
         Ok(_) if lose_response => Reply::Drop,
         Ok(reply) => reply,
         Err(error) => error.into(),
+    };
+    match delay {
+        Some(delay) => Reply::Delayed(delay, Box::new(reply)),
+        None => reply,
     }
 }
 
@@ -927,6 +939,7 @@ fn render(reply: Reply, ids: &Ids, now: OffsetDateTime) -> Response {
             set_header(headers, "date", &clock::http_date(now));
             return response;
         }
+        Reply::Delayed(_, reply) => return render(*reply, ids, now),
         // Never written: the connection is cut before hyper sends it.
         Reply::Drop => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -195,19 +195,7 @@ fn client_certificate(settings: &dyn Settings) -> Step {
                 settings.unset("client_certificate_path")
             ));
         }
-        (Some(inline), Some(path)) => {
-            return Step::Invalid(ChoiceError::Invalid {
-                summary: "Conflicting client certificate settings".into(),
-                detail: format!(
-                    "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
-                    inline.source, path.source
-                ),
-                attribute: inline
-                    .from_attribute
-                    .then_some("client_certificate")
-                    .or(path.from_attribute.then_some("client_certificate_path")),
-            });
-        }
+        (Some(inline), Some(path)) => return Step::Invalid(certificate_conflict(inline, path)),
         (Some(inline), None) => (None, inline, "client_certificate"),
         (None, Some(path)) => (
             Some(PathBuf::from(&path.value)),
@@ -289,6 +277,22 @@ fn client_certificate(settings: &dyn Settings) -> Step {
             certificate,
         },
         tenant_id: tenant.value,
+    }
+}
+
+/// Both `client_certificate` and `client_certificate_path` are set. Also
+/// reported by the provider's validation, before configure.
+pub(crate) fn certificate_conflict(inline: &Resolved, path: &Resolved) -> ChoiceError {
+    ChoiceError::Invalid {
+        summary: "Conflicting client certificate settings".into(),
+        detail: format!(
+            "Both client_certificate (from {}) and client_certificate_path (from {}) are set; set only one.",
+            inline.source, path.source
+        ),
+        attribute: inline
+            .from_attribute
+            .then_some("client_certificate")
+            .or(path.from_attribute.then_some("client_certificate_path")),
     }
 }
 
@@ -532,22 +536,20 @@ fn azure_cli(settings: &dyn Settings) -> Step {
     }
 }
 
-/// The first `az` (`az.cmd`/`az.exe` on Windows) in the directories of
-/// `path`.
+/// The first executable `az` in the directories of `path`, as a shell
+/// would find it (the provider runs on Linux and macOS only).
 fn find_on_path(path: Option<&str>) -> Option<PathBuf> {
-    let names: &[&str] = if cfg!(windows) {
-        &["az.cmd", "az.exe"]
-    } else {
-        &["az"]
-    };
     std::env::split_paths(path?)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .map(|dir| dir.join("az"))
         .find(|candidate| is_program(candidate))
 }
 
+/// A file (links followed) with an execute bit set.
 fn is_program(path: &Path) -> bool {
-    path.is_file()
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
@@ -875,10 +877,19 @@ mod tests {
 
     #[test]
     fn the_cli_is_found_on_path() {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let empty = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("az"), "#!/bin/sh\n").unwrap();
-        let path = std::env::join_paths([empty.path(), dir.path()]).unwrap();
+        let not_executable = tempfile::tempdir().unwrap();
+        let program = |dir: &Path, mode: u32| {
+            let az = dir.join("az");
+            std::fs::write(&az, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&az, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        program(dir.path(), 0o755);
+        program(not_executable.path(), 0o644);
+        std::fs::create_dir(empty.path().join("az")).unwrap();
+        let path = std::env::join_paths([empty.path(), not_executable.path(), dir.path()]).unwrap();
         let path = path.to_str().unwrap();
         let choice = choose(&Map::new(&[("$PATH", path), ("tenant_id", "t")])).unwrap();
         assert_eq!(
@@ -889,6 +900,11 @@ mod tests {
         );
         assert_eq!(choice.tenant_id, "t");
         assert_eq!(find_on_path(Some(empty.path().to_str().unwrap())), None);
+        assert_eq!(
+            find_on_path(Some(not_executable.path().to_str().unwrap())),
+            None,
+            "a file without an execute bit is not a program"
+        );
         assert_eq!(find_on_path(None), None);
     }
 
