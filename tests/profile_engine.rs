@@ -311,25 +311,7 @@ async fn removing_an_optional_root_link_unlinks_it() {
     .await;
     assert!(diags.is_empty(), "{diags:?}");
     let pkcs_type = "intune_pkcs_certificate";
-    let mut pkcs = provider
-        .resource_schema(pkcs_type)
-        .unwrap()
-        .block
-        .empty_object();
-    for (k, v) in [
-        ("platform", "android_device_owner"),
-        ("display_name", "S/MIME"),
-        ("certification_authority", "ca01.contoso.com"),
-        ("certificate_template_name", "SMIME"),
-        ("certification_authority_type", "microsoft"),
-        ("certificate_validity_period_scale", "years"),
-        ("certificate_store", "user"),
-        ("subject_name_format_string", "CN={{UserName}}"),
-    ] {
-        pkcs.set(k, Value::string(v));
-    }
-    pkcs.set("certificate_validity_period_value", Value::int(1));
-    pkcs.set("renewal_threshold_percentage", Value::int(20));
+    let mut pkcs = pkcs_on_android(&provider);
     pkcs.set("root_certificate_id", root.get("id").clone());
     let plan = provider
         .plan_resource_change(pkcs_type, &Value::Null, &pkcs, &pkcs, &[])
@@ -403,4 +385,59 @@ async fn certificate_facts_stay_known_when_the_platform_change_replaces() {
             "{fact} is known before apply"
         );
     }
+}
+
+/// A PKCS profile for Android Enterprise fully managed devices, without a
+/// root link.
+fn pkcs_on_android(provider: &Provider<IntuneProvider>) -> Value {
+    let pkcs_type = "intune_pkcs_certificate";
+    let mut pkcs = provider
+        .resource_schema(pkcs_type)
+        .unwrap()
+        .block
+        .empty_object();
+    for (k, v) in [
+        ("platform", "android_device_owner"),
+        ("display_name", "S/MIME"),
+        ("certification_authority", "ca01.contoso.com"),
+        ("certificate_template_name", "SMIME"),
+        ("certification_authority_type", "microsoft"),
+        ("certificate_validity_period_scale", "years"),
+        ("certificate_store", "user"),
+        ("subject_name_format_string", "CN={{UserName}}"),
+    ] {
+        pkcs.set(k, Value::string(v));
+    }
+    pkcs.set("certificate_validity_period_value", Value::int(1));
+    pkcs.set("renewal_threshold_percentage", Value::int(20));
+    pkcs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_without_root_link_refreshes_when_graph_answers_204() {
+    let sim = Simulator::spawn(SimConfig {
+        unset_navigation_no_content: true,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let provider = configured(&sim).await;
+    let pkcs = pkcs_on_android(&provider);
+    let plan = provider
+        .plan_resource_change("intune_pkcs_certificate", &Value::Null, &pkcs, &pkcs, &[])
+        .await;
+    let created = provider
+        .apply_resource_change("intune_pkcs_certificate", &Value::Null, &plan.planned, &[])
+        .await;
+    assert!(created.diagnostics.is_empty(), "{:?}", created.diagnostics);
+    let read = provider
+        .read_resource("intune_pkcs_certificate", &created.state, &[])
+        .await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(read.state, created.state);
+    let nav = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/rootCertificate"))
+        .expect("the link was read");
+    assert_eq!(nav.status, 204);
 }

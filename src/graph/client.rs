@@ -97,11 +97,24 @@ impl GraphClient {
 
     /// Reads one object.
     pub async fn get(&self, path: &str, opts: &CallOptions) -> Result<Value, GraphError> {
+        let operation = format!("GET {}", endpoint::log_path(&self.resolve(path)?));
+        self.get_optional(path, opts)
+            .await?
+            .ok_or_else(|| GraphError::invalid_response(&operation, "the response has no body"))
+    }
+
+    /// A GET whose answer may be empty: a single-valued navigation with
+    /// nothing behind it is answered 204 No Content by OData services.
+    /// `None` for an empty success.
+    pub async fn get_optional(
+        &self,
+        path: &str,
+        opts: &CallOptions,
+    ) -> Result<Option<Value>, GraphError> {
         let url = self.resolve(path)?;
         let operation = format!("GET {}", endpoint::log_path(&url));
         let reply = self.call(Method::GET, url, None, opts).await?;
-        json_body(&reply, &operation)?
-            .ok_or_else(|| GraphError::invalid_response(&operation, "the response has no body"))
+        json_body(&reply, &operation)
     }
 
     /// Reads a whole collection, following `@odata.nextLink` page by page

@@ -186,6 +186,10 @@ pub struct SimConfig {
     pub enforce_write_limit: bool,
     /// How assignment targets without a filter echo the filter id.
     pub no_filter_echo: NoFilterEcho,
+    /// How `GET …/rootCertificate` answers when a profile has no link:
+    /// 404 (what the simulator does by default) or OData's 204 No Content.
+    /// Which one Graph uses is not documented; clients must take both.
+    pub unset_navigation_no_content: bool,
     /// Certificates (DER) registered on the application: client assertions
     /// signed with their keys are accepted.
     pub client_certificates: Vec<Vec<u8>>,
@@ -292,6 +296,7 @@ impl Default for SimConfig {
             port: 0,
             enforce_write_limit: false,
             no_filter_echo: NoFilterEcho::Null,
+            unset_navigation_no_content: false,
             client_certificates: Vec::new(),
             oidc_issuers: Vec::new(),
             federated_credentials: Vec::new(),

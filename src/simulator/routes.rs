@@ -825,6 +825,11 @@ impl GraphRequest<'_> {
 
     fn root(&self, state: &mut State, id: &str, cast: &str) -> Handled {
         let options = self.options(&["$select"])?;
+        if self.shared.config.unset_navigation_no_content
+            && self.rooted_object(state, id, cast)?.root.is_none()
+        {
+            return Ok(Reply::NoContent);
+        }
         let root = self.linked_root(state, id, cast)?;
         let mut body = self.shape(root, &options, false);
         body["@odata.context"] = Value::String(format!("{}/$entity", self.collection_context()));

@@ -210,8 +210,12 @@ pub async fn read(
     gt: &GraphProfileType,
     profile_id: &str,
 ) -> Result<Option<String>, GraphError> {
-    match client.get(&navigation_path(gt, profile_id), opts).await {
-        Ok(json) => Ok(json.get("id").and_then(Json::as_str).map(str::to_string)),
+    // No link reads as 404 or as an empty 204, depending on the service.
+    match client
+        .get_optional(&navigation_path(gt, profile_id), opts)
+        .await
+    {
+        Ok(json) => Ok(json.and_then(|j| j.get("id").and_then(Json::as_str).map(str::to_string))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
