@@ -73,6 +73,48 @@ pub(super) fn tuple_length(path: &AttributePath, want: usize, got: usize) -> Cod
     )
 }
 
+/// Decodes the elements of a list, set or tuple (`ty`) with `decode`, the
+/// element decoder of one wire format. List and tuple elements are
+/// addressed by index; set elements have none, so their errors stop at the
+/// set. Both codecs decode sequences through here.
+pub(super) fn decode_sequence<T>(
+    ty: &Type,
+    items: Vec<T>,
+    path: &AttributePath,
+    decode: impl Fn(T, &Type, &AttributePath) -> Result<Value, CodecError>,
+) -> Result<Value, CodecError> {
+    match ty {
+        Type::List(elem) => {
+            let decoded = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| decode(item, elem, &path.index(i as i64)));
+            Ok(Value::List(decoded.collect::<Result<_, _>>()?))
+        }
+        Type::Set(elem) => {
+            let decoded = items
+                .into_iter()
+                .map(|item| decode(item, elem, path).map_err(at_set(path)));
+            Ok(Value::Set(decoded.collect::<Result<_, _>>()?))
+        }
+        Type::Tuple(elems) => {
+            if items.len() != elems.len() {
+                return Err(tuple_length(path, elems.len(), items.len()));
+            }
+            let decoded = items
+                .into_iter()
+                .zip(elems)
+                .enumerate()
+                .map(|(i, (item, t))| decode(item, t, &path.index(i as i64)));
+            Ok(Value::List(decoded.collect::<Result<_, _>>()?))
+        }
+        other => Err(CodecError::new(
+            path,
+            format!("{} is not a sequence type", type_name(other)),
+        )),
+    }
+}
+
 /// Compares an object's attribute names with the type's; `Err` names the
 /// missing and the unexpected ones, at the object's path.
 pub(super) fn check_attribute_names<V>(

@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::conform::{at_set, check_attribute_names, mismatch, tuple_length, type_name};
+use super::conform::{
+    at_set, check_attribute_names, decode_sequence, mismatch, tuple_length, type_name,
+};
 use super::{AttributePath, CodecError, Number, Type, Value, numbers};
 
 /// Reads one value of type `ty` from JSON text (surrounding whitespace
@@ -88,32 +90,8 @@ fn from_json(json: Json, ty: &Type, path: &AttributePath) -> Result<Value, Codec
             Json::String(s) => Err(CodecError::new(path, format!("{s:?} is not a bool"))),
             other => Err(unexpected(path, ty, &other)),
         },
-        Type::List(elem) => {
-            let items = array(json, ty, path)?;
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                out.push(from_json(item, elem, &path.index(i as i64))?);
-            }
-            Ok(Value::List(out))
-        }
-        Type::Set(elem) => {
-            let items = array(json, ty, path)?;
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                out.push(from_json(item, elem, path).map_err(at_set(path))?);
-            }
-            Ok(Value::Set(out))
-        }
-        Type::Tuple(elems) => {
-            let items = array(json, ty, path)?;
-            if items.len() != elems.len() {
-                return Err(tuple_length(path, elems.len(), items.len()));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, t)) in items.into_iter().zip(elems).enumerate() {
-                out.push(from_json(item, t, &path.index(i as i64))?);
-            }
-            Ok(Value::List(out))
+        Type::List(_) | Type::Set(_) | Type::Tuple(_) => {
+            decode_sequence(ty, array(json, ty, path)?, path, from_json)
         }
         Type::Map(elem) => {
             let mut out = BTreeMap::new();

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use rmpv::Value as Raw;
 
 use super::conform::{
-    NAN_MESSAGE, at_set, check_attribute_names, mismatch, tuple_length, type_name,
+    NAN_MESSAGE, at_set, check_attribute_names, decode_sequence, mismatch, tuple_length, type_name,
 };
 use super::{AttributePath, CodecError, Number, Type, Value, numbers};
 
@@ -119,33 +119,8 @@ fn from_raw(raw: Raw, ty: &Type, path: &AttributePath) -> Result<Value, CodecErr
             Raw::Boolean(b) => Ok(Value::Bool(b)),
             other => Err(unexpected(path, ty, &other)),
         },
-        Type::List(elem) => {
-            let items = array(raw, ty, path)?;
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                out.push(from_raw(item, elem, &path.index(i as i64))?);
-            }
-            Ok(Value::List(out))
-        }
-        // Set elements have no address: errors inside stop at the set.
-        Type::Set(elem) => {
-            let items = array(raw, ty, path)?;
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                out.push(from_raw(item, elem, path).map_err(at_set(path))?);
-            }
-            Ok(Value::Set(out))
-        }
-        Type::Tuple(elems) => {
-            let items = array(raw, ty, path)?;
-            if items.len() != elems.len() {
-                return Err(tuple_length(path, elems.len(), items.len()));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (item, t)) in items.into_iter().zip(elems).enumerate() {
-                out.push(from_raw(item, t, &path.index(i as i64))?);
-            }
-            Ok(Value::List(out))
+        Type::List(_) | Type::Set(_) | Type::Tuple(_) => {
+            decode_sequence(ty, array(raw, ty, path)?, path, from_raw)
         }
         Type::Map(elem) => {
             let entries = string_keyed(raw, ty, path)?;
