@@ -330,7 +330,7 @@ async fn profile_deleted_outside_leaves_state_without_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn plan_refuses_missing_and_non_certificate_profiles_without_writing() {
+async fn plan_warns_and_apply_refuses_missing_and_non_certificate_profiles() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
     let mut ids = Vec::new();
@@ -345,14 +345,22 @@ async fn plan_refuses_missing_and_non_certificate_profiles_without_writing() {
         ),
         (pfx_import.clone(), "Not a certificate profile"),
     ];
+    // At plan a warning: the plan may be the one `terraform destroy` runs
+    // first, which an error would block.
     for (id, summary) in cases {
         let response = plan(&provider, &Value::Null, &full_config(&provider, &id)).await;
+        assert!(
+            !response.diagnostics.has_errors(),
+            "{:?}",
+            response.diagnostics
+        );
         let d = response
             .diagnostics
             .iter()
-            .find(|d| d.severity == Severity::Error)
-            .unwrap_or_else(|| panic!("{id}: no error"));
+            .find(|d| d.severity == Severity::Warning)
+            .unwrap_or_else(|| panic!("{id}: no warning"));
         assert_eq!(d.summary, summary);
+        assert!(d.detail.contains("checks again"), "{}", d.detail);
         assert_eq!(
             d.path.as_ref().map(|p| format!("{p:?}")),
             Some(format!(
@@ -361,20 +369,29 @@ async fn plan_refuses_missing_and_non_certificate_profiles_without_writing() {
             ))
         );
     }
+    // At apply an error, before anything is assigned.
     let not_cert = plan(
         &provider,
         &Value::Null,
         &full_config(&provider, &pfx_import),
     )
     .await;
+    let applied = provider
+        .apply_resource_change(TYPE, &Value::Null, &not_cert.planned, &not_cert.private)
+        .await;
+    assert!(applied.state.is_null());
+    let d = applied
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .expect("refused at apply");
+    assert_eq!(d.summary, "Not a certificate profile");
     assert!(
-        not_cert
-            .diagnostics
-            .iter()
-            .any(|d| d.detail.contains("windows10PFXImportCertificateProfile")),
-        "{:?}",
-        not_cert.diagnostics
+        d.detail.contains("windows10PFXImportCertificateProfile"),
+        "{}",
+        d.detail
     );
+    assert_eq!(sim.write_count(), 0, "nothing was assigned");
     // SCEP and PKCS profiles made in the portal are assignable.
     for id in &ids[..ids.len() - 1] {
         let (state, diags) = apply(&provider, &Value::Null, &full_config(&provider, id)).await;

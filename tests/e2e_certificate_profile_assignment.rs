@@ -393,14 +393,6 @@ fn bad_input(tf: &Terraform) {
             vec!["Invalid GUID for profile_id"],
         ),
         (
-            resource(&pfx, "  all_devices {}"),
-            vec!["Not a certificate profile", "windows10PFXImportCertificateProfile"],
-        ),
-        (
-            resource("4b1b9a4e-5b6f-4c1d-9a51-000000000000", "  all_devices {}"),
-            vec!["Certificate profile not found"],
-        ),
-        (
             "data \"intune_certificate_profile\" \"root\" {\n  display_name = \"Contoso Root\"\n}\n".to_string(),
             vec!["Several certificate profiles match", "platform \"ios\"", "platform \"macos\""],
         ),
@@ -421,6 +413,37 @@ fn bad_input(tf: &Terraform) {
             run.expect_output(needle);
         }
     }
+    // Profiles are other objects in Graph: a problem with one is a warning
+    // at plan (so it never blocks `terraform destroy`) and an error at
+    // apply, before anything is assigned.
+    let warned = [
+        (
+            resource(&pfx, "  all_devices {}"),
+            vec![
+                "Warning: Not a certificate profile",
+                "windows10PFXImportCertificateProfile",
+            ],
+        ),
+        (
+            resource("4b1b9a4e-5b6f-4c1d-9a51-000000000000", "  all_devices {}"),
+            vec![
+                "Warning: Certificate profile not found",
+                "checks again before it assigns",
+            ],
+        ),
+    ];
+    for (config, expected) in warned {
+        ws.config(&config);
+        let run = ws.tf(&["plan", "-no-color", "-input=false"]);
+        run.expect_code(0);
+        for needle in expected {
+            run.expect_output(needle);
+        }
+    }
+    ws.config(&resource(&pfx, "  all_devices {}"));
+    ws.tf(&["apply", "-no-color", "-input=false", "-auto-approve"])
+        .expect_code(1)
+        .expect_output("Error: Not a certificate profile");
     assert_eq!(
         ws.sim.write_count(),
         0,

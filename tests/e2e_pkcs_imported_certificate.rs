@@ -160,11 +160,14 @@ fn lifecycle(tf: &Terraform) {
         "android_work_profile",
     ));
     ws.tf(&["plan", "-no-color", "-input=false"])
-        .expect_code(1)
-        .expect_output("Wrong root certificate")
+        .expect_code(0)
+        .expect_output("Warning: Wrong root certificate")
         .expect_output(
             "platform = \"android_device_administrator\" (androidTrustedRootCertificate)",
         );
+    ws.tf(&["apply", "-no-color", "-input=false", "-auto-approve"])
+        .expect_code(1)
+        .expect_output("Error: Wrong root certificate");
     ws.config(
         &config(
             "smimeSigning",

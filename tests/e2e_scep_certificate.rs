@@ -215,7 +215,9 @@ fn scep_lifecycle_on_every_platform() {
     }
 }
 
-/// Bad input fails at plan, on the attribute, with no Graph write.
+/// Bad input fails at plan, on the attribute, with no Graph write; a
+/// wrong root warns at plan and fails at apply before any write; and a
+/// failed apply never blocks `terraform destroy`.
 fn bad_input(tf: &Terraform) {
     let ws = setup(tf);
     let roots = r#"
@@ -261,7 +263,6 @@ resource "intune_scep_certificate" "bad" {{
         (base("renewal_threshold_percentage = 20\n  key_storage_provider = \"useSoftwareKsp\"", ios_root), vec!["key_storage_provider is not available on platform \"ios\"", "\"windows\""]),
         (base("renewal_threshold_percentage = 20\n  subject_name_format = \"commonNameAsAadDeviceId\"", ios_root).replace("  subject_name_format               = \"commonName\"\n", ""), vec!["Invalid value for subject_name_format"]),
         (base("renewal_threshold_percentage = 20\n  subject_alternative_name_type = [\"none\", \"emailAddress\"]", ios_root), vec!["\"none\" cannot be combined"]),
-        (base("renewal_threshold_percentage = 20", &format!("{macos_root:?}")), vec!["Wrong root certificate", "is a trusted certificate profile for platform \"macos\" (macOSTrustedRootCertificate)", "platform = \"ios\""]),
         (base("renewal_threshold_percentage = 20", "\"not-a-guid\""), vec!["Invalid GUID for root_certificate_id"]),
     ];
     for (hcl, expected) in cases {
@@ -278,9 +279,34 @@ resource "intune_scep_certificate" "bad" {{
         "no write may reach Graph for invalid input"
     );
 
+    // A root of another platform is read from Graph: at plan that is a
+    // warning (an error would also block `terraform destroy`, which plans
+    // first); the apply refuses before writing anything.
+    ws.config(&base(
+        "renewal_threshold_percentage = 20",
+        &format!("{macos_root:?}"),
+    ));
+    let plan = ws.tf(&["plan", "-no-color", "-input=false"]);
+    plan.expect_code(0)
+        .expect_output("Warning: Wrong root certificate")
+        .expect_output(
+            "is a trusted certificate profile for platform \"macos\" (macOSTrustedRootCertificate)",
+        )
+        .expect_output("platform = \"ios\"")
+        .expect_output("checks again before it writes anything");
+    ws.tf(&["apply", "-no-color", "-input=false", "-auto-approve"])
+        .expect_code(1)
+        .expect_output("Error: Wrong root certificate")
+        .expect_output("Nothing was changed in Intune");
+    assert_eq!(
+        ws.sim.write_count(),
+        writes_before,
+        "the apply stopped before any write"
+    );
+
     // A root created in the same apply is checked before the first write:
     // an Android root for an iOS profile fails without creating the profile.
-    ws.config(&format!(
+    let late = format!(
         r#"{roots}
 resource "intune_trusted_certificate" "android" {{
   platform                 = "android_device_owner"
@@ -300,7 +326,8 @@ resource "intune_scep_certificate" "late" {{
   subject_name_format               = "commonName"
 }}
 "#
-    ));
+    );
+    ws.config(&late);
     let run = ws.tf(&["apply", "-no-color", "-input=false", "-auto-approve"]);
     run.expect_code(1)
         .expect_output("Wrong root certificate")
@@ -312,9 +339,12 @@ resource "intune_scep_certificate" "late" {{
             .all(|o| o["@odata.type"] != "#microsoft.graph.iosScepCertificateProfile"),
         "the SCEP profile was not created"
     );
-    ws.config(roots);
-    ws.destroy();
-    assert!(ws.sim.objects().is_empty());
+    // `terraform destroy` with the same configuration: its pre-destroy plan
+    // checks the never-created SCEP profile's root again, which must not
+    // block the destroy of the roots that were created.
+    let destroyed = ws.tf(&["destroy", "-no-color", "-input=false", "-auto-approve"]);
+    destroyed.expect_code(0);
+    assert!(ws.sim.objects().is_empty(), "{:?}", ws.sim.objects());
 }
 
 #[test]

@@ -33,6 +33,16 @@ fn fast_retries() -> RetryPolicy {
     }
 }
 
+/// These tests count requests and attempts exactly, so they turn off the
+/// simulator's replication lag for new objects; the 404 retry after a
+/// write is tested with an explicit fault.
+fn exact() -> SimConfig {
+    SimConfig {
+        consistency: intune::simulator::Consistency::IMMEDIATE,
+        ..SimConfig::default()
+    }
+}
+
 fn config_for(sim: &Simulator) -> GraphConfig {
     let sim_config = sim.config();
     GraphConfig {
@@ -102,7 +112,7 @@ async fn create_root(client: &GraphClient, name: &str) -> String {
 
 #[tokio::test]
 async fn throttling_with_retry_after_waits_as_told() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     client.list(PROFILES, &opts()).await.expect("warm-up");
     sim.clear_requests();
@@ -129,7 +139,7 @@ async fn throttling_with_retry_after_waits_as_told() {
 
 #[tokio::test]
 async fn throttling_without_retry_after_backs_off() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     sim.inject(Fault::Throttle {
         count: 3,
@@ -150,7 +160,7 @@ async fn throttling_without_retry_after_backs_off() {
 
 #[tokio::test]
 async fn retry_after_zero_still_backs_off() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     client.list(PROFILES, &opts()).await.expect("warm-up");
     sim.clear_requests();
@@ -172,7 +182,7 @@ async fn retry_after_zero_still_backs_off() {
 
 #[tokio::test]
 async fn unavailable_and_gateway_timeout_are_retried_other_5xx_are_not() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     let id = create_root(&client, "root").await;
     let path = format!("{PROFILES}/{id}");
@@ -211,7 +221,7 @@ async fn unavailable_and_gateway_timeout_are_retried_other_5xx_are_not() {
 
 #[tokio::test]
 async fn dropped_connections_are_retried_except_for_a_create() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
 
     sim.inject(Fault::DropConnection { count: 2 });
@@ -254,7 +264,7 @@ async fn dropped_connections_are_retried_except_for_a_create() {
 
 #[tokio::test]
 async fn read_after_write_404_is_retried_only_when_asked() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
 
     sim.inject(Fault::ReadAfterWrite404 { count: 3 });
@@ -291,7 +301,7 @@ async fn read_after_write_404_is_retried_only_when_asked() {
 
 #[tokio::test]
 async fn read_after_write_gives_up_after_the_attempt_limit() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let mut config = config_for(&sim);
     config.retry.max_not_found_retries = 2;
     let client = GraphClient::new(config).unwrap();
@@ -310,7 +320,7 @@ async fn read_after_write_gives_up_after_the_attempt_limit() {
 async fn list_follows_next_links_across_pages() {
     let sim = start(SimConfig {
         page_size: 2,
-        ..SimConfig::default()
+        ..exact()
     });
     for n in 0..5 {
         sim.insert_object(root_body(&format!("root-{n}")))
@@ -350,7 +360,7 @@ async fn list_follows_next_links_across_pages() {
 
 #[tokio::test]
 async fn rejected_writes_surface_code_message_and_request_id() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     let error = client
         .post(PROFILES, &json!({"displayName": "no type"}), &opts())
@@ -391,7 +401,7 @@ async fn rejected_writes_surface_code_message_and_request_id() {
 async fn one_token_serves_many_calls_and_is_refreshed_before_expiry() {
     let sim = start(SimConfig {
         token_lifetime: Duration::from_secs(2),
-        ..SimConfig::default()
+        ..exact()
     });
     let client = client_for(&sim);
     let clone = client.clone();
@@ -429,7 +439,7 @@ async fn one_token_serves_many_calls_and_is_refreshed_before_expiry() {
 
 #[tokio::test]
 async fn token_endpoint_failures_are_retried() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     sim.inject(Fault::TokenError { count: 2 });
     client
@@ -441,7 +451,7 @@ async fn token_endpoint_failures_are_retried() {
 
 #[tokio::test]
 async fn wrong_secret_is_an_auth_error_without_the_secret() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let mut config = config_for(&sim);
     config.credential = Credential::ClientSecret {
         client_id: sim.config().client_id.clone(),
@@ -469,7 +479,7 @@ async fn wrong_secret_is_an_auth_error_without_the_secret() {
 
 #[tokio::test]
 async fn deadline_ends_retries_with_timeout_and_the_last_error() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     client.list(PROFILES, &opts()).await.expect("warm-up");
 
@@ -513,7 +523,7 @@ async fn deadline_ends_retries_with_timeout_and_the_last_error() {
 
 #[tokio::test]
 async fn client_request_id_is_stable_across_retries_and_user_agent_is_sent() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     sim.inject(Fault::Throttle {
         count: 2,
@@ -552,7 +562,7 @@ async fn client_request_id_is_stable_across_retries_and_user_agent_is_sent() {
 
 #[tokio::test]
 async fn stop_cancels_a_waiting_call_promptly() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     sim.inject(Fault::Throttle {
         count: 1,
@@ -575,7 +585,7 @@ async fn stop_cancels_a_waiting_call_promptly() {
 
 #[tokio::test]
 async fn stop_lets_a_create_in_flight_finish_and_ends_a_read_at_once() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     client
         .sign_in(Instant::now() + Duration::from_secs(10))
@@ -640,7 +650,7 @@ async fn stop_lets_a_create_in_flight_finish_and_ends_a_read_at_once() {
 
 #[tokio::test]
 async fn writes_are_paced_reads_are_not() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let mut config = config_for(&sim);
     config.write_pacing = WritePacing::SlidingWindow {
         writes: 2,
@@ -681,7 +691,7 @@ async fn writes_are_paced_reads_are_not() {
 
 #[tokio::test]
 async fn write_methods_round_trip() {
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     let id = create_root(&client, "before").await;
     let path = format!("{PROFILES}/{id}");
@@ -741,7 +751,7 @@ async fn trace_logs_carry_request_ids_but_no_secret_or_token() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = start(SimConfig::default());
+    let sim = start(exact());
     let client = client_for(&sim);
     sim.inject(Fault::Throttle {
         count: 1,

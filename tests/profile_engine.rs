@@ -214,47 +214,103 @@ async fn graph_refusal_is_reported_with_what_and_the_request_id() {
     assert!(sim.objects().is_empty(), "a 400 is not retried");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
-    let sim = Simulator::spawn(SimConfig::default()).unwrap();
-    let provider = configured(&sim).await;
-    sim.inject_on("POST", Fault::LoseResponse { count: 1 });
-    let (state, diags) = apply(
-        &provider,
-        &Value::Null,
-        &config(&provider, "windows_phone_81", "Lost answer"),
-    )
-    .await;
-    assert!(!diags.has_errors(), "{diags:?}");
-    assert!(
-        diags.iter().any(|d| d.summary.starts_with("Recovered")),
-        "{diags:?}"
-    );
-    let objects = sim.objects();
-    assert_eq!(objects.len(), 1, "the create was not repeated");
-    assert_eq!(
-        state.get("id").as_str(),
-        objects[0]["id"].as_str(),
-        "the lost object is tracked"
-    );
-    let posts = sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.is_graph_write())
-        .count();
-    assert_eq!(posts, 1, "one create, no retry");
+/// The body Graph holds for `config(provider, "ios", name)`, as another
+/// client (the portal, a second apply) would create it.
+fn same_settings(name: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    serde_json::json!({
+        "@odata.type": "#microsoft.graph.iosTrustedRootCertificate",
+        "displayName": name,
+        "trustedRootCertificate": base64::engine::general_purpose::STANDARD.encode(root_pem()),
+    })
 }
 
+fn graph_posts(sim: &Simulator) -> usize {
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.is_graph_write())
+        .count()
+}
+
+/// A create whose answer never came (the connection dropped after Graph
+/// made the object, or a gateway answered 504 after it did) is found and
+/// adopted exactly once, through Graph's list lag, and never repeated.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
+    let faults = [
+        Fault::LoseResponse { count: 1 },
+        Fault::FailAfterHandling {
+            count: 1,
+            status: 504,
+        },
+    ];
+    for fault in faults {
+        let sim = Simulator::spawn(SimConfig::default()).unwrap();
+        let provider = configured(&sim).await;
+        sim.inject_on("POST", fault.clone());
+        let (state, diags) = apply(
+            &provider,
+            &Value::Null,
+            &config(&provider, "windows_phone_81", "Lost answer"),
+        )
+        .await;
+        assert!(!diags.has_errors(), "{fault:?}: {diags:?}");
+        assert!(
+            diags.iter().any(|d| d.summary.starts_with("Recovered")),
+            "{diags:?}"
+        );
+        let objects = sim.objects();
+        assert_eq!(objects.len(), 1, "{fault:?}: the create was not repeated");
+        assert_eq!(
+            state.get("id").as_str(),
+            objects[0]["id"].as_str(),
+            "the lost object is tracked"
+        );
+        assert_eq!(graph_posts(&sim), 1, "one create, no retry");
+        let listings = sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.query_param("$filter").is_some())
+            .count();
+        assert!(
+            listings >= 3,
+            "the search waited out the list lag ({listings} lists)"
+        );
+    }
+}
+
+/// A profile with the same name and settings made elsewhere before the
+/// lost create was sent is never taken for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_same_named_profile_made_a_minute_before_is_not_adopted() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let minute_ago = time::OffsetDateTime::now_utc() - Duration::from_secs(60);
+    let older = sim
+        .insert_object_at(same_settings("Twin"), minute_ago)
+        .unwrap();
+    sim.inject_on("POST", Fault::LoseResponse { count: 1 });
+    let (state, diags) = apply(&provider, &Value::Null, &config(&provider, "ios", "Twin")).await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    let id = state.get("id").as_str().expect("adopted").to_string();
+    assert_ne!(id, older, "the older profile is not this create's");
+    assert_eq!(sim.objects().len(), 2);
+    assert_eq!(graph_posts(&sim), 1);
+}
+
+/// Two profiles this create could have made: neither is adopted, and the
+/// error names both with how to import one.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let body = serde_json::json!({
-        "@odata.type": "#microsoft.graph.iosTrustedRootCertificate",
-        "displayName": "Twin",
-        "trustedRootCertificate": "TUlJQg==",
-    });
-    let twin = sim.insert_object(body).unwrap();
+    // Made by someone else just after this create was sent.
+    let soon = time::OffsetDateTime::now_utc() + Duration::from_secs(5);
+    let twin = sim.insert_object_at(same_settings("Twin"), soon).unwrap();
+    // Same name, other settings: never a candidate.
+    let mut other = same_settings("Twin");
+    other["roleScopeTagIds"] = serde_json::json!(["7"]);
+    sim.insert_object_at(other, soon).unwrap();
     sim.inject_on("POST", Fault::LoseResponse { count: 1 });
     let (state, diags) = apply(&provider, &Value::Null, &config(&provider, "ios", "Twin")).await;
     assert!(state.is_null());
@@ -265,11 +321,40 @@ async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
         .detail
         .clone();
     assert!(detail.contains(&twin), "{detail}");
-    assert_eq!(
-        sim.objects().len(),
-        2,
-        "both candidates are listed, neither is adopted"
+    assert!(detail.contains("2 profiles"), "{detail}");
+    assert!(detail.contains("terraform import"), "{detail}");
+    assert_eq!(sim.objects().len(), 3, "nothing adopted, nothing deleted");
+}
+
+/// When nothing shows up within create_recovery_timeout, the error says the
+/// create may still appear and how to check, before suggesting another
+/// apply; the wait is the setting's, not the create timeout's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_that_never_shows_says_how_to_check() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider =
+        support::configured_provider_with(&sim, &[("create_recovery_timeout", "3s")]).await;
+    // Dropped before Graph read the request: nothing was made, but the
+    // client cannot know that.
+    sim.inject_on("POST", Fault::DropConnection { count: 1 });
+    let started = Instant::now();
+    let (state, diags) = apply(&provider, &Value::Null, &config(&provider, "ios", "Never")).await;
+    let waited = started.elapsed();
+    assert!(state.is_null());
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(20),
+        "{waited:?}"
     );
+    let detail = &diags
+        .iter()
+        .find(|d| d.summary.contains("may have happened"))
+        .expect("explained")
+        .detail;
+    assert!(detail.contains("may still show up"), "{detail}");
+    assert!(detail.contains("create_recovery_timeout"), "{detail}");
+    assert!(detail.contains("apply again"), "{detail}");
+    assert!(sim.objects().is_empty());
+    assert_eq!(graph_posts(&sim), 1, "never repeated");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -458,7 +458,10 @@ fn pipeline_env(sim: &Simulator, extra: &[(&str, String)]) -> Vec<(String, Strin
 async fn configure(provider: &IntuneProvider) -> (Option<GraphClient>, Diagnostics) {
     let config = provider.schema().block.empty_object();
     let mut diags = Diagnostics::new();
-    let client = provider.configure(&config, "1.11.4", &mut diags).await;
+    let client = provider
+        .configure(&config, "1.11.4", &mut diags)
+        .await
+        .map(|c| c.graph().clone());
     (client, diags)
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use intune::simulator::{Fault, NoFilterEcho, SimConfig, Simulator};
+use intune::simulator::{Consistency, Fault, NoFilterEcho, SimConfig, Simulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -29,9 +29,21 @@ const TRUSTED_TYPES: [&str; 9] = [
 
 // ---------------------------------------------------------------- token endpoint
 
+/// Most tests here check one rule of the simulator and count its requests
+/// exactly, so they turn off what plays Graph's consistency and paging
+/// (new objects unseen for a few reads, pages of 3); the tests of those
+/// behaviours turn them on.
+fn exact() -> SimConfig {
+    SimConfig {
+        consistency: Consistency::IMMEDIATE,
+        page_size: 100,
+        ..SimConfig::default()
+    }
+}
+
 #[tokio::test]
 async fn token_success_shape() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let scope = format!("{}/.default", h.sim.base_url());
     for scope in ["https://graph.microsoft.com/.default", scope.as_str()] {
         let (status, body) = h
@@ -50,7 +62,7 @@ async fn token_success_shape() {
 
 #[tokio::test]
 async fn token_failure_shapes() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let cases: [(&str, Option<&str>, StatusCode, &str, u64); 5] = [
         (
             "client_secret",
@@ -147,7 +159,7 @@ async fn token_failure_shapes() {
 async fn graph_requires_a_valid_token() {
     let config = SimConfig {
         token_lifetime: Duration::from_secs(1),
-        ..SimConfig::default()
+        ..exact()
     };
     let h = Harness::start(config).await;
     let url = h.graph_url("/deviceManagement/deviceConfigurations");
@@ -190,7 +202,7 @@ async fn graph_requires_a_valid_token() {
 
 #[tokio::test]
 async fn trusted_roots_round_trip_on_every_platform() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     for ty in TRUSTED_TYPES {
         let (status, created) = h
             .call(Method::POST, COLLECTION, Some(trusted_body(ty)))
@@ -244,7 +256,7 @@ async fn trusted_roots_round_trip_on_every_platform() {
 
 #[tokio::test]
 async fn create_rejections() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     type Edit = fn(&mut Value);
     let cases: Vec<(&str, Edit, &str, &str)> = vec![
         (
@@ -361,7 +373,7 @@ async fn create_rejections() {
 
 #[tokio::test]
 async fn patch_rules_and_versions() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let id = h
         .create(scep_body("macOSScepCertificateProfile", None))
         .await;
@@ -485,7 +497,7 @@ async fn patch_rules_and_versions() {
 
 #[tokio::test]
 async fn flags_come_back_in_declaration_order() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let mut body = scep_body("windows81SCEPCertificateProfile", None);
     body["keyUsage"] = json!("digitalSignature,keyEncipherment");
     body["hashAlgorithm"] = json!("sha2,sha1");
@@ -501,7 +513,7 @@ async fn flags_come_back_in_declaration_order() {
 async fn paging_follows_next_links() {
     let h = Harness::start(SimConfig {
         page_size: 2,
-        ..SimConfig::default()
+        ..exact()
     })
     .await;
     let mut ids = Vec::new();
@@ -549,7 +561,7 @@ async fn paging_follows_next_links() {
 async fn isof_filters() {
     let h = Harness::start(SimConfig {
         page_size: 2,
-        ..SimConfig::default()
+        ..exact()
     })
     .await;
     let ios_root = h.create(trusted_body("iosTrustedRootCertificate")).await;
@@ -602,7 +614,7 @@ async fn isof_filters() {
 
 #[tokio::test]
 async fn throttling_and_server_errors() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let cases = [
         (
             Fault::Throttle {
@@ -703,7 +715,7 @@ async fn throttling_and_server_errors() {
 
 #[tokio::test]
 async fn dropped_connections_and_token_outages() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     h.sim.inject(Fault::DropConnection { count: 1 });
     let error = h
         .request(Method::GET, COLLECTION)
@@ -731,7 +743,7 @@ async fn dropped_connections_and_token_outages() {
 
 #[tokio::test]
 async fn read_after_write_delay() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let old = h.create(trusted_body("iosTrustedRootCertificate")).await;
     h.sim.inject(Fault::ReadAfterWrite404 { count: 2 });
     let new = h.create(trusted_body("iosTrustedRootCertificate")).await;
@@ -748,10 +760,47 @@ async fn read_after_write_delay() {
 }
 
 #[tokio::test]
+async fn new_objects_replicate_by_default() {
+    // Graph's behaviour out of the box: no test gets a lenient fake unless
+    // it asks for one.
+    let defaults = SimConfig::default();
+    assert_eq!(defaults.consistency, Consistency { reads: 2, lists: 2 });
+    assert!(defaults.enforce_write_limit);
+    assert_eq!(defaults.page_size, 3);
+    let h = Harness::start(defaults).await;
+    let portal = h
+        .sim
+        .insert_object(trusted_body("iosTrustedRootCertificate"))
+        .expect("inserted");
+    let new = h.create(trusted_body("iosTrustedRootCertificate")).await;
+    let (status, _) = h.call(Method::GET, &item(&portal), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "objects made in the portal show at once"
+    );
+    let list = h.graph_url(COLLECTION);
+    for visible in [false, false, true] {
+        let (_, ids) = h.list_all(&list).await;
+        assert!(ids.contains(&portal));
+        assert_eq!(ids.contains(&new), visible, "listing {ids:?}");
+    }
+    // Any GET addressing the new object counts: here its assignments.
+    let (status, _) = h
+        .call(Method::GET, &format!("{}/assignments", item(&new)), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for expected in [StatusCode::NOT_FOUND, StatusCode::OK, StatusCode::OK] {
+        let (status, _) = h.call(Method::GET, &item(&new), None).await;
+        assert_eq!(status, expected);
+    }
+}
+
+#[tokio::test]
 async fn write_limit_when_enforced() {
     let h = Harness::start(SimConfig {
         enforce_write_limit: true,
-        ..SimConfig::default()
+        ..exact()
     })
     .await;
     for _ in 0..100 {
@@ -788,7 +837,7 @@ async fn write_limit_when_enforced() {
 
 #[tokio::test]
 async fn root_certificate_links() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let mac_root = h.create(trusted_body("macOSTrustedRootCertificate")).await;
     let mac_root_2 = h.create(trusted_body("macOSTrustedRootCertificate")).await;
     let ios_root = h.create(trusted_body("iosTrustedRootCertificate")).await;
@@ -931,7 +980,7 @@ async fn root_certificate_links() {
 async fn assign_replaces_the_whole_set() {
     let h = Harness::start(SimConfig {
         page_size: 2,
-        ..SimConfig::default()
+        ..exact()
     })
     .await;
     let id = h.create(trusted_body("iosTrustedRootCertificate")).await;
@@ -1054,7 +1103,7 @@ async fn targets_without_a_filter_echo_the_configured_form() {
     for (echo, expected) in cases {
         let h = Harness::start(SimConfig {
             no_filter_echo: echo,
-            ..SimConfig::default()
+            ..exact()
         })
         .await;
         let id = h.create(trusted_body("iosTrustedRootCertificate")).await;
@@ -1089,7 +1138,7 @@ async fn targets_without_a_filter_echo_the_configured_form() {
 
 #[tokio::test]
 async fn headers_versions_and_unknown_paths() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let response = h
         .request(Method::GET, COLLECTION)
         .header("client-request-id", "abc-123")
@@ -1152,7 +1201,7 @@ async fn headers_versions_and_unknown_paths() {
 
 #[tokio::test]
 async fn out_of_band_edits_show_over_http() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let id = h
         .sim
         .insert_object(trusted_body("iosTrustedRootCertificate"))
@@ -1202,7 +1251,7 @@ async fn out_of_band_edits_show_over_http() {
 
 #[tokio::test]
 async fn admin_api() {
-    let h = Harness::start(SimConfig::default()).await;
+    let h = Harness::start(exact()).await;
     let id = h.create(trusted_body("iosTrustedRootCertificate")).await;
     let admin = |path: &str| format!("{}/_simulator/{path}", h.sim.base_url());
     let objects: Value = h

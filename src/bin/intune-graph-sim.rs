@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use intune::simulator::{NoFilterEcho, SimConfig, Simulator};
+use intune::simulator::{Consistency, NoFilterEcho, SimConfig, Simulator};
 
 const USAGE: &str = "\
 usage: intune-graph-sim [options]
@@ -23,9 +23,15 @@ options:
   --tenant-id ID           tenant the token endpoint accepts
   --client-id ID           client id the token endpoint accepts
   --client-secret SECRET   client secret the token endpoint accepts
-  --page-size N            items per page of collection GETs (default 100)
+  --page-size N            items per page of collection GETs (default 3)
   --token-lifetime-secs N  lifetime of issued tokens (default 3600)
-  --enforce-write-limit    answer 429 beyond 100 writes per 20 s
+  --no-write-limit         accept more than Intune's 100 writes per 20 s
+                           (by default the 101st answers 429)
+  --new-object-404s N      GETs of a new object answered 404 before it
+                           shows, as Graph's replicas lag (default 2)
+  --new-object-list-misses N
+                           listings that leave a new object out (default 2)
+  --immediate-consistency  new objects show at once (both of the above 0)
   --no-filter-echo FORM    filter id of assignments without a filter:
                            null (default), empty or zero
   --exit-on-stdin-eof      also stop when stdin is closed
@@ -96,7 +102,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> anyhow::Result<Option<O
             "--token-lifetime-secs" => {
                 options.config.token_lifetime = Duration::from_secs(number(&name, &value(&name)?)?);
             }
-            "--enforce-write-limit" => options.config.enforce_write_limit = true,
+            "--no-write-limit" => options.config.enforce_write_limit = false,
+            "--new-object-404s" => {
+                options.config.consistency.reads = number(&name, &value(&name)?)?
+            }
+            "--new-object-list-misses" => {
+                options.config.consistency.lists = number(&name, &value(&name)?)?;
+            }
+            "--immediate-consistency" => options.config.consistency = Consistency::IMMEDIATE,
             "--no-filter-echo" => {
                 options.config.no_filter_echo = match value(&name)?.as_str() {
                     "null" => NoFilterEcho::Null,
@@ -183,7 +196,11 @@ mod tests {
             "2",
             "--token-lifetime-secs",
             "5",
-            "--enforce-write-limit",
+            "--no-write-limit",
+            "--new-object-404s",
+            "4",
+            "--new-object-list-misses",
+            "1",
             "--no-filter-echo",
             "zero",
             "--exit-on-stdin-eof",
@@ -197,7 +214,8 @@ mod tests {
             page_size: 2,
             token_lifetime: Duration::from_secs(5),
             port: 8443,
-            enforce_write_limit: true,
+            enforce_write_limit: false,
+            consistency: Consistency { reads: 4, lists: 1 },
             no_filter_echo: NoFilterEcho::ZeroGuid,
             ..SimConfig::default()
         };
@@ -212,6 +230,14 @@ mod tests {
         assert_eq!(
             parse(&[]).expect("valid").expect("options").config,
             SimConfig::default()
+        );
+        assert_eq!(
+            parse(&["--immediate-consistency"])
+                .expect("valid")
+                .expect("options")
+                .config
+                .consistency,
+            Consistency::IMMEDIATE
         );
     }
 

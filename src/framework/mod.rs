@@ -15,7 +15,9 @@ pub mod validators;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use plan::remote_differs;
 pub use provider::{PlanResponse, Provider, StateResponse};
-pub use resource::{Context, DataSource, Plan, ProviderDefinition, Resource};
+pub use resource::{
+    Context, CreateOutcome, DataSource, Plan, ProviderDefinition, ReadOutcome, Resource,
+};
 pub use schema::{Attribute, Block, Equivalence, Mode, NestedBlock, Nesting, PlanRule, Schema};
 pub use timeouts::{Operation, Timeouts};
 pub use validators::Validator;

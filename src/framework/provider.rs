@@ -9,7 +9,9 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::plan::plan_object;
-use super::resource::{Context, DataSource, ProviderDefinition, Resource};
+use super::resource::{
+    Context, CreateOutcome, DataSource, ProviderDefinition, ReadOutcome, Resource,
+};
 use super::timeouts::{Operation, Timeouts};
 use super::validate::validate_block;
 use super::{Diagnostic, Diagnostics, Schema};
@@ -40,6 +42,11 @@ pub struct PlanResponse {
 pub struct StateResponse {
     /// Null when the object is gone (destroyed, or deleted outside).
     pub state: Value,
+    /// What to hand terraform instead if `state` cannot be encoded (a
+    /// provider bug): the prior state, or after a create only the new id,
+    /// so that an object Graph holds is never orphaned. Null when there is
+    /// nothing to keep.
+    pub fallback: Value,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
@@ -271,43 +278,40 @@ impl<D: ProviderDefinition> Provider<D> {
         private: &[u8],
     ) -> StateResponse {
         let mut diags = Diagnostics::new();
-        let fallback = |diags| StateResponse {
-            state: state.clone(),
+        let respond = |new_state: Value, diagnostics| StateResponse {
+            state: new_state,
+            fallback: state.clone(),
             private: private.to_vec(),
-            diagnostics: diags,
+            diagnostics,
         };
         let Some(entry) = self.entry(type_name, &mut diags) else {
-            return fallback(diags);
+            return respond(state.clone(), diags);
         };
         if state.is_null() {
-            return StateResponse {
-                state: Value::Null,
-                private: private.to_vec(),
-                diagnostics: diags,
-            };
+            return respond(Value::Null, diags);
         }
         let Some(client) = self.require_client(&mut diags) else {
-            return fallback(diags);
+            return respond(state.clone(), diags);
         };
         let ctx = Context {
             client: &*client,
             deadline: deadline(&entry.timeouts, state, Operation::Read),
             private,
         };
-        let read = entry.resource.read(&ctx, state, &mut diags).await;
-        let new_state = match read {
-            Some(mut v) => {
+        let new_state = match entry.resource.read(&ctx, state, &mut diags).await {
+            ReadOutcome::Found(mut v) => {
                 carry_local_blocks(&entry.schema, state, &mut v);
                 ensure_known(&mut v, &mut diags);
                 v
             }
-            None => Value::Null,
+            ReadOutcome::Gone => Value::Null,
+            // A failed read is never drift: the prior state stays.
+            ReadOutcome::Failed => {
+                require_error(&mut diags, "read");
+                state.clone()
+            }
         };
-        StateResponse {
-            state: new_state,
-            private: private.to_vec(),
-            diagnostics: diags,
-        }
+        respond(new_state, diags)
     }
 
     pub async fn plan_resource_change(
@@ -370,16 +374,17 @@ impl<D: ProviderDefinition> Provider<D> {
         planned_private: &[u8],
     ) -> StateResponse {
         let mut diags = Diagnostics::new();
-        let unchanged = |diags| StateResponse {
-            state: prior.clone(),
+        let respond = |state: Value, fallback: Value, diagnostics| StateResponse {
+            state,
+            fallback,
             private: planned_private.to_vec(),
-            diagnostics: diags,
+            diagnostics,
         };
         let Some(entry) = self.entry(type_name, &mut diags) else {
-            return unchanged(diags);
+            return respond(prior.clone(), prior.clone(), diags);
         };
         let Some(client) = self.require_client(&mut diags) else {
-            return unchanged(diags);
+            return respond(prior.clone(), prior.clone(), diags);
         };
         let resource = &entry.resource;
         let op = match (prior.is_null(), planned.is_null()) {
@@ -397,38 +402,70 @@ impl<D: ProviderDefinition> Provider<D> {
             deadline: deadline(&entry.timeouts, timeouts_from, op),
             private: planned_private,
         };
-        let result = match op {
+        match op {
             Operation::Delete => {
                 resource.delete(&ctx, prior, &mut diags).await;
                 // A failed delete leaves the object in place and in state.
-                return if diags.has_errors() {
-                    unchanged(diags)
+                if diags.has_errors() {
+                    respond(prior.clone(), prior.clone(), diags)
                 } else {
                     StateResponse {
-                        state: Value::Null,
-                        private: Vec::new(),
                         diagnostics: diags,
+                        ..Default::default()
                     }
-                };
+                }
             }
-            Operation::Create => resource.create(&ctx, planned, &mut diags).await,
-            _ => resource.update(&ctx, prior, planned, &mut diags).await,
-        };
-        let state = match result {
-            Some(mut v) => {
-                carry_local_blocks(&entry.schema, planned, &mut v);
-                ensure_known(&mut v, &mut diags);
-                v
-            }
-            // Nothing was created: no state. A failed update keeps the prior.
-            None if op == Operation::Create => Value::Null,
-            None => prior.clone(),
-        };
-        StateResponse {
-            state,
-            private: planned_private.to_vec(),
-            diagnostics: diags,
+            Operation::Create => match resource.create(&ctx, planned, &mut diags).await {
+                CreateOutcome::Created(mut v) => {
+                    self.finish_apply(entry, planned, &mut v, &mut diags);
+                    let fallback = id_only(&entry.schema, planned, v.get("id"));
+                    respond(v, fallback, diags)
+                }
+                CreateOutcome::Partial { id } => {
+                    // The object exists: its id goes to state, terraform
+                    // taints it, and the next apply replaces it.
+                    require_error(&mut diags, "create");
+                    let id = Value::string(id);
+                    let mut v = planned.clone();
+                    v.set("id", id.clone());
+                    null_unknowns(&mut v);
+                    carry_local_blocks(&entry.schema, planned, &mut v);
+                    let fallback = id_only(&entry.schema, planned, &id);
+                    respond(v, fallback, diags)
+                }
+                CreateOutcome::NotCreated => {
+                    require_error(&mut diags, "create");
+                    respond(Value::Null, Value::Null, diags)
+                }
+            },
+            _ => match resource.update(&ctx, prior, planned, &mut diags).await {
+                Some(mut v) => {
+                    self.finish_apply(entry, planned, &mut v, &mut diags);
+                    respond(v, prior.clone(), diags)
+                }
+                // A failed update keeps the prior state.
+                None => {
+                    require_error(&mut diags, "update");
+                    respond(prior.clone(), prior.clone(), diags)
+                }
+            },
         }
+    }
+
+    /// The engine's last word on a state a create or update returned:
+    /// configured values Graph answered in an equivalent form keep the
+    /// planned form (so terraform never sees an inconsistent result), local
+    /// blocks come from the plan, and nothing is left unknown.
+    fn finish_apply(
+        &self,
+        entry: &ResourceEntry<D::Client>,
+        planned: &Value,
+        state: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        keep_planned_equivalents(&entry.schema, planned, state);
+        carry_local_blocks(&entry.schema, planned, state);
+        ensure_known(state, diags);
     }
 
     pub async fn import_resource_state(&self, type_name: &str, id: &str) -> StateResponse {
@@ -460,8 +497,8 @@ impl<D: ProviderDefinition> Provider<D> {
         };
         StateResponse {
             state,
-            private: Vec::new(),
             diagnostics: diags,
+            ..Default::default()
         }
     }
 
@@ -522,6 +559,55 @@ fn carry_local_blocks(schema: &Schema, from: &Value, to: &mut Value) {
         for (k, v) in empty {
             obj.entry(k).or_insert(v);
         }
+    }
+}
+
+/// Schema-shaped state holding only `id` (and the plan's local blocks):
+/// the least terraform needs to track, and later delete, a created object.
+fn id_only(schema: &Schema, planned: &Value, id: &Value) -> Value {
+    if id.is_null() || id.is_unknown() {
+        return Value::Null;
+    }
+    let mut v = schema.block.empty_object();
+    v.set("id", id.clone());
+    carry_local_blocks(schema, planned, &mut v);
+    v
+}
+
+/// Top-level attributes whose new value differs from a known planned value
+/// only in a way the attribute's equivalence accepts (a GUID's case, a
+/// certificate's encoding) take the planned value back.
+fn keep_planned_equivalents(schema: &Schema, planned: &Value, state: &mut Value) {
+    for attr in &schema.block.attributes {
+        let Some(eq) = &attr.equivalence else {
+            continue;
+        };
+        let want = planned.get(&attr.name);
+        if want.is_null() || want.is_unknown() {
+            continue;
+        }
+        let got = state.get(&attr.name);
+        if got != want && eq(want, got) {
+            let want = want.clone();
+            state.set(&attr.name, want);
+        }
+    }
+}
+
+/// Unknown values become null (what Graph computes is not known after a
+/// failed create).
+fn null_unknowns(value: &mut Value) {
+    ensure_known(value, &mut Diagnostics::new());
+}
+
+/// A hook that reports failure must say why; one that forgot gets a generic
+/// error rather than a silent success.
+fn require_error(diags: &mut Diagnostics, verb: &str) {
+    if !diags.has_errors() {
+        diags.error(
+            format!("Failed to {verb} the resource"),
+            "The provider reported no reason. This is a bug in the provider; please report it.",
+        );
     }
 }
 

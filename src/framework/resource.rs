@@ -51,11 +51,40 @@ impl Plan {
     }
 }
 
+/// What a refresh found. The engine decides what each means for
+/// terraform, so no resource can turn a failed read into drift.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// The object exists; this is its state.
+    Found(Value),
+    /// The object no longer exists (deleted outside terraform): the engine
+    /// removes it from state.
+    Gone,
+    /// The read failed (the diagnostics say why): the engine keeps the
+    /// prior state unchanged.
+    Failed,
+}
+
+/// What a create did. Once the remote object exists its id must reach
+/// terraform's state whatever fails afterwards, so "it exists but the rest
+/// failed" is an outcome of its own rather than an error a hook could lose.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    /// Created and read back: the new state.
+    Created(Value),
+    /// The object exists with this id, but a later step failed (the
+    /// diagnostics say which). The engine saves the planned values with this
+    /// id, and terraform marks the resource tainted, to be replaced.
+    Partial { id: String },
+    /// Nothing was created (the diagnostics say why): no state.
+    NotCreated,
+}
+
 /// A managed resource type.
 ///
-/// Hooks report problems as diagnostics. A hook that created something
-/// remotely and then failed returns the partial state *with* the error, so
-/// the object's id is saved (terraform marks it tainted) and never lost.
+/// Hooks report problems as diagnostics; what terraform then keeps in state
+/// follows from the outcome they return ([`ReadOutcome`],
+/// [`CreateOutcome`]).
 #[async_trait]
 pub trait Resource<C: Send + Sync>: Send + Sync {
     fn type_name(&self) -> &str;
@@ -81,18 +110,20 @@ pub trait Resource<C: Send + Sync>: Send + Sync {
         ctx: &Context<'_, C>,
         planned: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value>;
+    ) -> CreateOutcome;
 
-    /// `None` when the remote object no longer exists. On any other failure
-    /// it reports an error and returns the state it was given: a failed read
-    /// must never look like drift or deletion.
+    /// Refreshes `state` from the remote object. A 404 means
+    /// [`ReadOutcome::Gone`] only here, never right after this provider's
+    /// own write.
     async fn read(
         &self,
         ctx: &Context<'_, C>,
         state: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value>;
+    ) -> ReadOutcome;
 
+    /// Updates in place; `None` when the update failed (the engine keeps
+    /// the prior state).
     async fn update(
         &self,
         ctx: &Context<'_, C>,

@@ -23,7 +23,7 @@ use super::error::{ResponseMeta, api_error};
 use super::http::{Http, Proxies, Reply};
 use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
-use super::retry::{Retrier, RetryPolicy, Wait};
+use super::retry::{Retrier, RetryPolicy, Wait, not_found_wait};
 use super::stop::Stop;
 use super::{CallOptions, GraphConfig, GraphError};
 
@@ -206,6 +206,18 @@ impl GraphClient {
         Ok(())
     }
 
+    /// Waits `duration`, or less if terraform's Stop comes first
+    /// (`Cancelled`): for callers that poll Graph between calls.
+    pub async fn pause(&self, duration: Duration) -> Result<(), GraphError> {
+        self.inner.stop.sleep(duration).await
+    }
+
+    /// Graph's clock at our `local` instant (merge stub: the transport
+    /// branch supplies the estimate from `Date` headers).
+    pub fn graph_time(&self, _local: SystemTime) -> Option<time::OffsetDateTime> {
+        None
+    }
+
     /// The absolute URL of `path`, e.g. for `@odata.bind` values.
     pub fn url(&self, path: &str) -> String {
         endpoint::join(&self.inner.base, path)
@@ -344,7 +356,8 @@ impl GraphClient {
                             && not_found_retries < inner.retry.max_not_found_retries =>
                         {
                             not_found_retries += 1;
-                            (error, Wait::Exactly(inner.retry.not_found_delay))
+                            let wait = not_found_wait(&inner.retry, not_found_retries);
+                            (error, Wait::Exactly(wait))
                         }
                         504 if method == Method::POST && !opts.post_is_idempotent => {
                             return Err(error);

@@ -23,8 +23,9 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Largest backoff step.
     pub max_delay: Duration,
-    /// Wait between reads that got a 404 right after our own write (Graph's
-    /// replication delay).
+    /// Longest wait between reads that got a 404 right after our own write
+    /// (Graph's replication delay). The first waits are shorter (see
+    /// [`not_found_wait`]): most new objects show within a second.
     pub not_found_delay: Duration,
     /// How many times such a 404 is retried before it is returned.
     pub max_not_found_retries: u32,
@@ -107,6 +108,24 @@ pub(crate) fn backoff_cap(policy: &RetryPolicy, retry: u32) -> Duration {
 pub(crate) fn backoff(policy: &RetryPolicy, retry: u32) -> Duration {
     let cap = u64::try_from(backoff_cap(policy, retry).as_nanos()).unwrap_or(u64::MAX);
     Duration::from_nanos(fastrand::u64(0..=cap))
+}
+
+/// The first wait after a 404 that may be Graph's replication delay.
+const FIRST_NOT_FOUND_WAIT: Duration = Duration::from_millis(250);
+
+/// The wait before the `retry`-th repetition (1-based) of a read that got a
+/// 404 right after our own write: 250 ms, doubling, up to
+/// `policy.not_found_delay`. A replica that lags a fraction of a second
+/// costs that much, not a full step; one that lags longer is still waited
+/// out for `max_not_found_retries` steps.
+pub(crate) fn not_found_wait(policy: &RetryPolicy, retry: u32) -> Duration {
+    let factor = 1u32
+        .checked_shl(retry.saturating_sub(1))
+        .unwrap_or(u32::MAX);
+    FIRST_NOT_FOUND_WAIT
+        .checked_mul(factor)
+        .unwrap_or(policy.not_found_delay)
+        .min(policy.not_found_delay)
 }
 
 /// Whether waiting `wait` from `now` still ends by `deadline`.
@@ -218,6 +237,21 @@ impl<'a> Retrier<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_found_waits_start_short_and_grow_to_the_step() {
+        let policy = RetryPolicy::default();
+        let waits: Vec<u64> = (1..=6)
+            .map(|n| u64::try_from(not_found_wait(&policy, n).as_millis()).unwrap())
+            .collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 2000, 2000]);
+        assert_eq!(not_found_wait(&policy, 40), policy.not_found_delay);
+        let fast = RetryPolicy {
+            not_found_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(not_found_wait(&fast, 1), Duration::from_millis(50));
+    }
 
     fn at(text: &str) -> SystemTime {
         let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");

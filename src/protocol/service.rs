@@ -226,7 +226,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
             .instrument(info_span!("read", resource = %req.type_name))
             .await;
         let mut diags = resp.diagnostics;
-        let new_state = encode_or_report(&resp.state, &ty, &mut diags);
+        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(diags),
@@ -302,7 +302,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
             .instrument(info_span!("apply", resource = %req.type_name))
             .await;
         let mut diags = resp.diagnostics;
-        let new_state = encode_or_report(&resp.state, &ty, &mut diags);
+        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             private: resp.private,
@@ -411,6 +411,27 @@ fn decode_values<const N: usize>(
         *slot = decode(dv, &ty)?;
     }
     Ok((ty, out))
+}
+
+/// Encodes a new state; if that fails (a provider bug), reports it and
+/// encodes the engine's fallback instead, so an object that exists in Graph
+/// keeps its place in terraform's state.
+fn encode_state(
+    state: &Value,
+    fallback: &Value,
+    ty: &crate::value::Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    match encode(state, ty) {
+        Ok(dv) => Some(dv),
+        Err(d) => {
+            diags.push(d);
+            if fallback.is_null() {
+                return None;
+            }
+            encode_or_report(fallback, ty, diags)
+        }
+    }
 }
 
 fn encode_or_report(

@@ -11,6 +11,7 @@
 //! The four kinds of target are one table ([`TargetKind`]); the schema, the
 //! Graph mapping and validation all come from it.
 
+use super::client::IntuneClient;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
@@ -18,8 +19,8 @@ use super::errors::graph_failure;
 use super::lookup::{self, Identity};
 use super::platform::ProfileType;
 use crate::framework::{
-    Attribute, Block, Context, Diagnostic, Diagnostics, Mode, NestedBlock, Nesting, Operation,
-    Plan, PlanRule, Resource, Schema, Timeouts, Validator,
+    Attribute, Block, Context, CreateOutcome, Diagnostic, Diagnostics, Mode, NestedBlock, Nesting,
+    Operation, Plan, PlanRule, ReadOutcome, Resource, Schema, Timeouts, Validator,
 };
 use crate::graph::{CallOptions, GraphClient, GraphError};
 use crate::value::{AttributePath, Type, Value};
@@ -528,29 +529,50 @@ async fn check_profile(
     }
 }
 
-fn report_profile_problem(id: &str, problem: ProfileProblem, diags: &mut Diagnostics) {
+/// Reports a profile that cannot be assigned: a warning at plan
+/// (`at_plan`), an error at apply, before `assign`.
+fn report_profile_problem(
+    id: &str,
+    problem: ProfileProblem,
+    at_plan: bool,
+    diags: &mut Diagnostics,
+) {
     let path = AttributePath::attr("profile_id");
-    match problem {
-        ProfileProblem::Missing => diags.error_at(
-            path,
+    let (summary, mut detail) = match problem {
+        ProfileProblem::Missing => (
             "Certificate profile not found",
             format!(
                 "Graph has no device configuration with id {id:?}. Check profile_id (the GUID in \
                  the profile's URL in the Intune admin center)."
             ),
         ),
-        ProfileProblem::NotCertificate(t) => diags.error_at(
-            path,
+        ProfileProblem::NotCertificate(t) => (
             "Not a certificate profile",
             lookup::not_a_certificate_profile(id, &t),
         ),
-        ProfileProblem::Graph(e) => graph_failure(
-            diags,
-            "Failed to read the certificate profile",
-            &format!("reading profile {id}"),
-            &e,
-            &[],
+        ProfileProblem::Graph(e) if !at_plan => {
+            graph_failure(
+                diags,
+                "Failed to read the certificate profile",
+                &format!("reading profile {id}"),
+                &e,
+                &[],
+            );
+            return;
+        }
+        ProfileProblem::Graph(e) => (
+            "Cannot check the certificate profile",
+            format!("Reading profile {id}: {e}"),
         ),
+    };
+    if at_plan {
+        detail.push_str(
+            " The apply checks again before it assigns anything and stops there if this still holds. (A \
+             plan reports this as a warning so that it never blocks `terraform destroy`.)",
+        );
+        diags.push(Diagnostic::warning(summary, detail).at(path));
+    } else {
+        diags.error_at(path, summary, detail);
     }
 }
 
@@ -579,7 +601,7 @@ impl AssignmentResource {
     /// Sends the whole set in one `assign`.
     async fn assign(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         profile_id: &str,
         targets: &[Target],
         opts: CallOptions,
@@ -605,7 +627,7 @@ impl AssignmentResource {
     /// when the profile is gone.
     async fn read_assignments(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         profile_id: &str,
         prior: &Value,
         diags: &mut Diagnostics,
@@ -655,7 +677,7 @@ impl AssignmentResource {
 }
 
 #[async_trait]
-impl Resource<GraphClient> for AssignmentResource {
+impl Resource<IntuneClient> for AssignmentResource {
     fn type_name(&self) -> &str {
         TYPE_NAME
     }
@@ -668,7 +690,7 @@ impl Resource<GraphClient> for AssignmentResource {
         check(config, diags);
     }
 
-    async fn plan(&self, client: Option<&GraphClient>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn plan(&self, client: Option<&IntuneClient>, plan: &mut Plan, diags: &mut Diagnostics) {
         if !plan.is_create() && !plan.is_replace() {
             return;
         }
@@ -679,37 +701,40 @@ impl Resource<GraphClient> for AssignmentResource {
         };
         let opts =
             CallOptions::within(Timeouts::default().for_operation(&plan.config, Operation::Read));
+        // A warning at plan: this plan may be the one `terraform destroy`
+        // runs first, which an error would block. Apply checks again
+        // before it assigns anything.
         if let Err(problem) = check_profile(client, id, &opts).await {
-            report_profile_problem(id, problem, diags);
+            report_profile_problem(id, problem, true, diags);
         }
     }
 
     async fn create(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         planned: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> CreateOutcome {
         let Some(profile_id) = planned.get("profile_id").as_str() else {
             diags.error(
                 "Invalid plan",
                 "profile_id is not known at apply; this is a provider bug.",
             );
-            return None;
+            return CreateOutcome::NotCreated;
         };
         let targets = match targets_of(planned) {
             Ok(t) => t,
             Err(e) => {
                 diags.error("Invalid plan", format!("{e}; this is a provider bug."));
-                return None;
+                return CreateOutcome::NotCreated;
             }
         };
         // The profile may have been created moments ago in this apply:
         // Graph's short replication delay is retried.
         let opts = super::call_options(ctx).read_after_write();
         if let Err(problem) = check_profile(ctx.client, profile_id, &opts).await {
-            report_profile_problem(profile_id, problem, diags);
-            return None;
+            report_profile_problem(profile_id, problem, false, diags);
+            return CreateOutcome::NotCreated;
         }
         if let Err(e) = self.assign(ctx, profile_id, &targets, opts).await {
             graph_failure(
@@ -719,19 +744,19 @@ impl Resource<GraphClient> for AssignmentResource {
                 &e,
                 &[],
             );
-            return None;
+            return CreateOutcome::NotCreated;
         }
         let mut state = planned.clone();
         state.set("id", Value::string(profile_id));
-        Some(state)
+        CreateOutcome::Created(state)
     }
 
     async fn read(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         state: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> ReadOutcome {
         let Some(profile_id) = state
             .get("profile_id")
             .as_str()
@@ -741,24 +766,24 @@ impl Resource<GraphClient> for AssignmentResource {
                 "Invalid state",
                 "The state has no profile_id; import the resource again.",
             );
-            return Some(state.clone());
+            return ReadOutcome::Failed;
         };
         match self.read_assignments(ctx, profile_id, state, diags).await {
-            Ok(Some(v)) => Some(v),
+            Ok(Some(v)) => ReadOutcome::Found(v),
             Ok(None) => {
                 tracing::info!(
                     profile_id,
                     "certificate profile no longer exists; removing its assignments from state"
                 );
-                None
+                ReadOutcome::Gone
             }
-            Err(()) => Some(state.clone()),
+            Err(()) => ReadOutcome::Failed,
         }
     }
 
     async fn update(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         prior: &Value,
         planned: &Value,
         diags: &mut Diagnostics,
@@ -804,7 +829,12 @@ impl Resource<GraphClient> for AssignmentResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context<'_, GraphClient>, prior: &Value, diags: &mut Diagnostics) {
+    async fn delete(
+        &self,
+        ctx: &Context<'_, IntuneClient>,
+        prior: &Value,
+        diags: &mut Diagnostics,
+    ) {
         let profile_id = prior.get("profile_id").as_str().unwrap_or_default();
         match self
             .assign(ctx, profile_id, &[], super::call_options(ctx))
@@ -826,7 +856,7 @@ impl Resource<GraphClient> for AssignmentResource {
 
     async fn import(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
@@ -843,7 +873,7 @@ impl Resource<GraphClient> for AssignmentResource {
                 return None;
             }
             Err(problem) => {
-                report_profile_problem(id, problem, diags);
+                report_profile_problem(id, problem, false, diags);
                 return None;
             }
         }

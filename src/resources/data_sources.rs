@@ -7,6 +7,7 @@
 //! device configurations that are not certificate profiles are never
 //! returned. They only read.
 
+use super::client::IntuneClient;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -20,7 +21,6 @@ use super::platform::{self, Platform, ProfileKind, ProfileType, keyword_list};
 use crate::framework::{
     Attribute, Block, Context, DataSource, Diagnostics, Mode, Schema, Validator,
 };
-use crate::graph::GraphClient;
 use crate::value::{AttributePath, Type, Value};
 
 pub const PROFILE_TYPE_NAME: &str = "intune_certificate_profile";
@@ -290,7 +290,7 @@ impl CertificateProfileDataSource {
 
     async fn by_id(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         config: &Value,
         id: &str,
         diags: &mut Diagnostics,
@@ -357,7 +357,7 @@ impl CertificateProfileDataSource {
 
     async fn by_name(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         config: &Value,
         name: &str,
         diags: &mut Diagnostics,
@@ -470,7 +470,7 @@ fn describe_selection(kind: Option<ProfileKind>, platform: Option<Platform>) -> 
 }
 
 #[async_trait]
-impl DataSource<GraphClient> for CertificateProfileDataSource {
+impl DataSource<IntuneClient> for CertificateProfileDataSource {
     fn type_name(&self) -> &str {
         PROFILE_TYPE_NAME
     }
@@ -499,7 +499,7 @@ impl DataSource<GraphClient> for CertificateProfileDataSource {
 
     async fn read(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
@@ -573,7 +573,7 @@ impl CertificateProfilesDataSource {
 }
 
 #[async_trait]
-impl DataSource<GraphClient> for CertificateProfilesDataSource {
+impl DataSource<IntuneClient> for CertificateProfilesDataSource {
     fn type_name(&self) -> &str {
         PROFILES_TYPE_NAME
     }
@@ -588,7 +588,7 @@ impl DataSource<GraphClient> for CertificateProfilesDataSource {
 
     async fn read(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {

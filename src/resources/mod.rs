@@ -6,6 +6,7 @@
 
 pub mod certificate;
 pub mod certificate_profile_assignment;
+pub mod client;
 pub mod data_sources;
 pub mod docs;
 mod errors;
@@ -29,7 +30,7 @@ use provider_config::IntuneProvider;
 /// Call options for one Graph call of a lifecycle hook: no retry or wait
 /// may go past the operation's deadline (from its `timeouts`).
 pub(crate) fn call_options(
-    ctx: &crate::framework::Context<'_, crate::graph::GraphClient>,
+    ctx: &crate::framework::Context<'_, client::IntuneClient>,
 ) -> crate::graph::CallOptions {
     crate::graph::CallOptions::until(tokio::time::Instant::from_std(ctx.deadline))
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
+use super::client::{DEFAULT_CREATE_RECOVERY, IntuneClient, ResourceSettings};
+use crate::framework::timeouts::parse_duration;
 use crate::framework::{Attribute, Block, Diagnostics, Mode, ProviderDefinition, Schema};
 use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, WritePacing};
 use crate::value::{AttributePath, Type, Value};
@@ -88,6 +90,16 @@ const AUTHORITY_HOST: Setting = text(
     false,
     "Overrides the Entra ID login root URL; tokens come from \
      `{authority_host}/{tenant_id}/oauth2/v2.0/token`. `http://` only for loopback hosts.",
+);
+
+const CREATE_RECOVERY_TIMEOUT: Setting = text(
+    "create_recovery_timeout",
+    &["INTUNE_CREATE_RECOVERY_TIMEOUT"],
+    false,
+    "How long a create whose answer was lost (a dropped connection, a gateway timeout after Graph made \
+     the object) keeps looking for the object in Graph before it gives up, as a duration such as `\"2m\"` \
+     or `\"90s\"`. Default `\"2m\"`. Graph's lists can lag behind a create by seconds; this wait is its own, \
+     not taken from the resource's create timeout, and terraform's interrupt ends it at once.",
 );
 
 const SETTINGS: &[Setting] = &[
@@ -193,6 +205,7 @@ const SETTINGS: &[Setting] = &[
     ENVIRONMENT,
     GRAPH_ENDPOINT,
     AUTHORITY_HOST,
+    CREATE_RECOVERY_TIMEOUT,
 ];
 
 /// A national cloud: its keyword, aliases, login root and Graph root.
@@ -397,9 +410,38 @@ fn method_lines(skipped: &[Skipped]) -> String {
         .join("\n")
 }
 
+impl IntuneProvider {
+    /// The settings resources act on; `None` with an error on the attribute
+    /// when one does not parse.
+    fn resource_settings(
+        &self,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<ResourceSettings> {
+        let create_recovery = match self.resolve(config, &CREATE_RECOVERY_TIMEOUT) {
+            None => DEFAULT_CREATE_RECOVERY,
+            Some(r) => match parse_duration(&r.value) {
+                Ok(d) => d,
+                Err(e) => {
+                    diags.error_at(
+                        AttributePath::attr(CREATE_RECOVERY_TIMEOUT.name),
+                        "Invalid create_recovery_timeout",
+                        format!(
+                            "{e} (from {}). Use a duration such as \"2m\" or \"90s\".",
+                            r.source
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(ResourceSettings { create_recovery })
+    }
+}
+
 #[async_trait]
 impl ProviderDefinition for IntuneProvider {
-    type Client = GraphClient;
+    type Client = IntuneClient;
 
     fn schema(&self) -> &Schema {
         &self.schema
@@ -407,6 +449,7 @@ impl ProviderDefinition for IntuneProvider {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         self.chosen_cloud(config, diags);
+        self.resource_settings(config, diags);
         for s in [&GRAPH_ENDPOINT, &AUTHORITY_HOST] {
             if let Some(r) = self.resolve(config, s) {
                 if let Err(e) = graph::check_root_url(s.name, &r.value) {
@@ -448,12 +491,13 @@ impl ProviderDefinition for IntuneProvider {
         config: &Value,
         terraform_version: &str,
         diags: &mut Diagnostics,
-    ) -> Option<GraphClient> {
+    ) -> Option<IntuneClient> {
         if !config.is_wholly_known() {
             // Values known only after apply: configuration waits for them.
             return None;
         }
         let cloud = self.chosen_cloud(config, diags)?;
+        let resource_settings = self.resource_settings(config, diags)?;
         let settings = ConfigSettings {
             provider: self,
             config,
@@ -525,10 +569,10 @@ impl ProviderDefinition for IntuneProvider {
             diags.error("Sign-in to Entra ID failed", detail);
             return None;
         }
-        Some(client)
+        Some(IntuneClient::new(client, resource_settings))
     }
 
-    fn stop(&self, client: &GraphClient) {
+    fn stop(&self, client: &IntuneClient) {
         client.stop();
     }
 }

@@ -42,12 +42,25 @@ pub enum Fault {
     /// response, as when a gateway times out after Graph did the work: the
     /// client cannot know whether its write happened.
     LoseResponse { count: u32 },
+    /// The request is handled, then answered with `status` (504 by
+    /// default) instead of its result, as when a gateway gives up after
+    /// Graph did the work: the write happened although the answer says it
+    /// failed.
+    FailAfterHandling {
+        count: u32,
+        #[serde(default = "gateway_timeout")]
+        status: u16,
+    },
     /// The request is handled, and its answer is sent `delay_ms` later, as
     /// from a slow gateway: a client can be stopped while its write is in
     /// flight.
     SlowResponse { count: u32, delay_ms: u64 },
     /// The token endpoint answers 500 `temporarily_unavailable`.
     TokenError { count: u32 },
+}
+
+fn gateway_timeout() -> u16 {
+    504
 }
 
 impl Fault {
@@ -58,6 +71,7 @@ impl Fault {
             | Fault::ReadAfterWrite404 { count }
             | Fault::DropConnection { count }
             | Fault::LoseResponse { count }
+            | Fault::FailAfterHandling { count, .. }
             | Fault::SlowResponse { count, .. }
             | Fault::TokenError { count } => *count,
         }
@@ -78,6 +92,8 @@ pub enum Action {
     Drop,
     /// Handle the request, then close the connection without answering.
     LoseResponse,
+    /// Handle the request, then answer this error instead.
+    FailAfterHandling { status: StatusCode },
     /// Handle the request, then wait this long before answering.
     Delay { millis: u64 },
 }
@@ -127,6 +143,7 @@ impl FaultQueue {
                     | Fault::ServerError { .. }
                     | Fault::DropConnection { .. }
                     | Fault::LoseResponse { .. }
+                    | Fault::FailAfterHandling { .. }
                     | Fault::SlowResponse { .. }
             ) && armed
                 .method
@@ -151,6 +168,12 @@ impl FaultQueue {
                 retry_after: *retry_after_secs,
             },
             Fault::LoseResponse { .. } => Action::LoseResponse,
+            Fault::FailAfterHandling { status, .. } => Action::FailAfterHandling {
+                status: StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(|s| s.is_client_error() || s.is_server_error())
+                    .unwrap_or(StatusCode::GATEWAY_TIMEOUT),
+            },
             Fault::SlowResponse { delay_ms, .. } => Action::Delay { millis: *delay_ms },
             _ => Action::Drop,
         };

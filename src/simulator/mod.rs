@@ -57,7 +57,7 @@
 //! * Admin (no auth, not recorded, no faults): `GET /_simulator/objects`
 //!   (JSON array as `GET` returns them), `GET /_simulator/requests` (array of
 //!   [`RecordedRequest`]), `POST /_simulator/faults` with
-//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"tokenError",
+//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"loseResponse"|"failAfterHandling"|"slowResponse"|"tokenError",
 //!   "count":N, "retryAfterSecs":S?, "status":503?, "method":"GET"?}` (204),
 //!   `POST /_simulator/reset` (204; clears objects, faults, requests and the
 //!   write count; issued tokens stay valid).
@@ -129,15 +129,23 @@
 //! * Ids and segment names match case-insensitively; type names in casts do not.
 //! * Request bodies must be `Content-Type: application/json` (415 otherwise).
 //!
+//! # Eventual consistency (on by default)
+//!
+//! A new object created over HTTP answers 404 to its first GETs (item, cast,
+//! root link, assignments; from any client) and is left out of its first
+//! listings, as Graph's replicas lag behind a create ([`Consistency`]).
+//! Objects inserted through the admin API are visible at once.
+//!
 //! # Faults
 //!
 //! [`Simulator::inject`] arms a [`Fault`] for the next `count` matching
 //! requests ([`Simulator::inject_on`] restricts it to one HTTP method). Graph
-//! faults (throttle, server error, drop, lost or slow response) apply after
+//! faults (throttle, server error, drop, lost, failed-after-handling or slow
+//! response) apply after
 //! the bearer check and before the handler, in the order they were armed; `TokenError` applies to
 //! the token endpoint only. A dropped request is recorded with status 0. With
-//! [`SimConfig::enforce_write_limit`], the 101st write within 20 s answers 429
-//! with `Retry-After`.
+//! [`SimConfig::enforce_write_limit`] (the default), the 101st write within
+//! 20 s answers 429 with `Retry-After`.
 
 mod admin;
 mod auth;
@@ -149,6 +157,7 @@ mod identity;
 mod jwt;
 mod odata;
 mod ops;
+mod replication;
 mod routes;
 mod schema;
 mod store;
@@ -164,11 +173,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use faults::Fault;
+pub use replication::Consistency;
 
 /// How a simulator instance behaves. `Default` gives the tenant
 /// `00000000-0000-0000-0000-0000000000aa`, client
-/// `00000000-0000-0000-0000-0000000000bb`, secret `simulator-secret`, pages
-/// of 100, one-hour tokens, any free port and no write limit; no
+/// `00000000-0000-0000-0000-0000000000bb`, secret `simulator-secret`, and
+/// Graph's behaviour: pages of 3, Intune's write limit, replication lag for
+/// new objects ([`Consistency::default`]); one-hour tokens, any free port; no
 /// certificate, federated credential or managed identity is trusted, and
 /// the ID-token endpoints are off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +194,11 @@ pub struct SimConfig {
     /// 0 = any free port. The simulator always binds 127.0.0.1.
     pub port: u16,
     /// Enforce Intune's 100 writes per 20 s (429 with `Retry-After` beyond).
+    /// On by default, as in Intune.
     pub enforce_write_limit: bool,
+    /// Graph's replication lag for new objects (404s, missing from lists).
+    /// On by default; [`Consistency::IMMEDIATE`] turns it off.
+    pub consistency: Consistency,
     /// How assignment targets without a filter echo the filter id.
     pub no_filter_echo: NoFilterEcho,
     /// How `GET …/rootCertificate` answers when a profile has no link:
@@ -291,10 +306,11 @@ impl Default for SimConfig {
             tenant_id: "00000000-0000-0000-0000-0000000000aa".into(),
             client_id: "00000000-0000-0000-0000-0000000000bb".into(),
             client_secret: "simulator-secret".into(),
-            page_size: 100,
+            page_size: 3,
             token_lifetime: Duration::from_secs(3600),
             port: 0,
-            enforce_write_limit: false,
+            enforce_write_limit: true,
+            consistency: Consistency::default(),
             no_filter_echo: NoFilterEcho::Null,
             unset_navigation_no_content: false,
             client_certificates: Vec::new(),
@@ -362,6 +378,7 @@ impl Shared {
 #[derive(Default)]
 struct State {
     store: store::Store,
+    replication: replication::Replication,
     tokens: auth::Tokens,
     faults: faults::FaultQueue,
     requests: Vec<RecordedRequest>,
@@ -374,6 +391,7 @@ struct State {
 impl State {
     fn reset(&mut self) {
         self.store.clear();
+        self.replication.clear();
         self.faults.clear();
         self.requests.clear();
         self.writes = 0;
@@ -583,17 +601,22 @@ impl Simulator {
     /// POST (bind included) but not recorded, counted or subject to faults.
     /// Returns the new id, or Graph's error message.
     pub fn insert_object(&self, body: Value) -> Result<String, String> {
+        self.insert_object_at(body, time::OffsetDateTime::now_utc())
+    }
+
+    /// [`Simulator::insert_object`] with `createdDateTime` (and
+    /// `lastModifiedDateTime`) set to `created`: an object made in the
+    /// portal a minute ago, or by another process a moment from now.
+    pub fn insert_object_at(
+        &self,
+        body: Value,
+        created: time::OffsetDateTime,
+    ) -> Result<String, String> {
         let Value::Object(body) = body else {
             return Err(validate::ValidationError::NotAnObject.to_string());
         };
         let mut state = self.shared.lock();
-        ops::create(
-            self.shared.schema,
-            &mut state.store,
-            &body,
-            time::OffsetDateTime::now_utc(),
-        )
-        .map_err(|e| e.to_string())
+        ops::create(self.shared.schema, &mut state.store, &body, created).map_err(|e| e.to_string())
     }
 
     /// Changes an object as an admin would: validated like a PATCH (a no-op

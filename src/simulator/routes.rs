@@ -289,6 +289,22 @@ enum Target {
     RootRef(String, String),
 }
 
+impl Target {
+    /// The object a request addresses, if it addresses one.
+    fn object_id(&self) -> Option<&str> {
+        match self {
+            Target::Collection => None,
+            Target::Item(id)
+            | Target::Cast(id, _)
+            | Target::Assign(id)
+            | Target::Assignments(id)
+            | Target::Assignment(id, _)
+            | Target::Root(id, _)
+            | Target::RootRef(id, _) => Some(id),
+        }
+    }
+}
+
 fn segment_missing(segment: &str) -> GraphError {
     GraphError::bad_request(format!("Resource not found for the segment '{segment}'."))
 }
@@ -381,6 +397,7 @@ fn graph(
     }
     let method = &parts.method;
     let mut lose_response = false;
+    let mut fail_after = None;
     let mut delay = None;
     match state.faults.take_graph(method.as_str()) {
         Some(Action::Throttle { retry_after }) => return GraphError::throttled(retry_after).into(),
@@ -390,6 +407,7 @@ fn graph(
         }) => return GraphError::server(status, retry_after).into(),
         Some(Action::Drop) => return Reply::Drop,
         Some(Action::LoseResponse) => lose_response = true,
+        Some(Action::FailAfterHandling { status }) => fail_after = Some(status),
         Some(Action::Delay { millis }) => delay = Some(Duration::from_millis(millis)),
         None => {}
     }
@@ -412,7 +430,10 @@ fn graph(
     let result = parse_target(segments).and_then(|target| request.dispatch(&mut state, target));
     let reply = match result {
         Ok(_) if lose_response => Reply::Drop,
-        Ok(reply) => reply,
+        Ok(reply) => match fail_after {
+            Some(status) => GraphError::server(status, None).into(),
+            None => reply,
+        },
         Err(error) => error.into(),
     };
     match delay {
@@ -460,6 +481,12 @@ type Handled = Result<Reply, GraphError>;
 impl GraphRequest<'_> {
     fn dispatch(&self, state: &mut State, target: Target) -> Handled {
         let m = &self.method;
+        // A new object is not on every replica yet (see `replication`).
+        if let (&Method::GET, Some(id)) = (m, target.object_id()) {
+            if state.store.get(id).is_some() && state.replication.hides_read(id) {
+                return Err(not_found(id));
+            }
+        }
         match (&target, m) {
             (Target::Collection, &Method::GET) => self.list(state),
             (Target::Collection, &Method::POST) => self.create(state),
@@ -605,10 +632,14 @@ impl GraphRequest<'_> {
             .entity("deviceConfiguration")
             .ok_or_else(|| GraphError::server(StatusCode::INTERNAL_SERVER_ERROR, None))?;
         self.check_select(&options, base_type)?;
-        let matching: Vec<Value> = state
-            .store
+        let first_page = options.skip.is_none();
+        let State {
+            store, replication, ..
+        } = state;
+        let matching: Vec<Value> = store
             .list()
             .iter()
+            .filter(|o| !replication.hides_in_list(&o.id, first_page))
             .filter(|o| {
                 options
                     .filter
@@ -640,6 +671,9 @@ impl GraphRequest<'_> {
         let body = self.json_body()?;
         let id = ops::create(self.shared.schema, &mut state.store, &body, self.now)?;
         state.faults.written(&id);
+        state
+            .replication
+            .created(&id, self.shared.config.consistency);
         let object = state.store.get(&id).ok_or_else(|| not_found(&id))?;
         let mut response = object.representation();
         response["@odata.context"] =
@@ -694,6 +728,7 @@ impl GraphRequest<'_> {
     fn delete(&self, state: &mut State, id: &str) -> Handled {
         self.options(&[])?;
         if state.store.delete(id) {
+            state.replication.forget(id);
             Ok(Reply::NoContent)
         } else {
             Err(not_found(id))

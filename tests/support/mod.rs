@@ -314,6 +314,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub async fn configured_provider(
     sim: &Simulator,
 ) -> intune::framework::Provider<intune::resources::provider_config::IntuneProvider> {
+    configured_provider_with(sim, &[]).await
+}
+
+/// [`configured_provider`] with more provider settings (attribute, value).
+#[allow(dead_code)]
+pub async fn configured_provider_with(
+    sim: &Simulator,
+    settings: &[(&str, &str)],
+) -> intune::framework::Provider<intune::resources::provider_config::IntuneProvider> {
     use intune::resources::provider_config::IntuneProvider;
     use intune::value::Value;
     let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
@@ -327,6 +336,9 @@ pub async fn configured_provider(
         ("authority_host", sim.base_url()),
     ] {
         config.set(k, Value::string(v));
+    }
+    for (k, v) in settings {
+        config.set(k, Value::string(*v));
     }
     let diags = provider.configure(&config, "1.11.4").await;
     assert!(diags.is_empty(), "{diags:?}");

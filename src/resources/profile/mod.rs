@@ -16,13 +16,16 @@ pub use schema::{COMMON_FIELDS, platforms_with};
 
 use super::call_options;
 use super::certificate;
+use super::client::IntuneClient;
 use super::errors::graph_failure;
 use super::fields::{Field, FieldType};
 use super::lookup::{self, Identity, item_path};
 use super::model::GraphProfileType;
 use super::platform::{self, Platform, ProfileKind};
-use crate::framework::{Context, Diagnostic, Diagnostics, Operation, Plan, Resource, Schema};
-use crate::graph::{CallOptions, GraphClient};
+use crate::framework::{
+    Context, CreateOutcome, Diagnostic, Diagnostics, Operation, Plan, ReadOutcome, Resource, Schema,
+};
+use crate::graph::CallOptions;
 use crate::value::{AttributePath, Value};
 
 /// Where every profile lives in Graph.
@@ -116,42 +119,59 @@ impl ProfileResource {
         );
     }
 
-    /// Checks the configured root before a write that sets it.
+    /// Checks the configured root before a write that sets it: an error
+    /// stops the write. The root may have been created moments ago by this
+    /// apply, so Graph's short 404 is retried.
     async fn verify_root(
         &self,
-        client: &GraphClient,
-        opts: &CallOptions,
+        ctx: &Context<'_, IntuneClient>,
         gt: &GraphProfileType,
         root: &str,
         diags: &mut Diagnostics,
     ) -> bool {
-        match root_link::verify(client, opts, gt, root).await {
+        let opts = call_options(ctx).read_after_write();
+        match root_link::verify(ctx.client, &opts, gt, root).await {
             Ok(()) => true,
             Err(problem) => {
-                diags.push(root_link::diagnostic(&problem, gt, self.spec.kind, root));
+                diags.push(root_link::diagnostic(
+                    &problem,
+                    gt,
+                    self.spec.kind,
+                    root,
+                    false,
+                ));
                 false
             }
         }
     }
 
     /// After a create whose answer was lost: the one profile it made, if
-    /// Graph shows exactly one candidate; otherwise an error that says what
-    /// was found, so the user can import it rather than duplicate it.
+    /// Graph shows exactly one this attempt can have made; otherwise an
+    /// error that says what was found and what to do, so the user can
+    /// import it rather than duplicate it.
     async fn recover_lost_create(
         &self,
-        ctx: &Context<'_, GraphClient>,
-        gt: &GraphProfileType,
+        ctx: &Context<'_, IntuneClient>,
+        gt: &'static GraphProfileType,
         planned: &Value,
-        started: time::OffsetDateTime,
+        sent_at: std::time::SystemTime,
         error: &crate::graph::GraphError,
         diags: &mut Diagnostics,
     ) -> Option<Json> {
         let name = planned.get("display_name").as_str().unwrap_or_default();
         let what = self.label(gt, planned);
-        let found = recover::candidates(ctx.client, &call_options(ctx), gt, name, started).await;
-        match found {
-            Ok(mut found) if found.len() == 1 => {
-                let object = found.remove(0);
+        let attempt = recover::LostCreate {
+            gt,
+            display_name: name,
+            sent_at,
+        };
+        let budget = ctx.client.settings.create_recovery;
+        let is_ours = |object: &Json| self.holds_planned(gt, object, planned);
+        tracing::warn!(graph_type = gt.name, %error, "the create's answer was lost; looking for the profile");
+        let found = recover::search(ctx.client, &attempt, budget, is_ours).await;
+        let import = "terraform import <address of this resource> <id>";
+        let detail = match found {
+            recover::Recovery::Adopted(object) => {
                 let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
                 tracing::warn!(id, "recovered a profile whose create answer was lost");
                 diags.push(Diagnostic::warning(
@@ -161,48 +181,52 @@ impl ProfileResource {
                          tracked in state."
                     ),
                 ));
-                Some(object)
+                return Some(object);
             }
-            Ok(found) => {
-                self.failure(diags, "create", format!("creating {what}"), error, true);
-                let detail = if found.is_empty() {
-                    "No matching profile exists in Graph, so the create most likely did not happen; apply again.".to_string()
-                } else {
-                    let ids: Vec<&str> = found
-                        .iter()
-                        .filter_map(|o| o.get("id").and_then(Json::as_str))
-                        .collect();
-                    format!(
-                        "Graph now has {} profiles of this type named {name:?} created just now ({}). Import the one \
-                         this resource created with `terraform import`, and delete the others.",
-                        ids.len(),
-                        ids.join(", ")
-                    )
-                };
-                diags.push(Diagnostic::error(
-                    format!("The create of {what} may have happened"),
-                    detail,
-                ));
-                None
-            }
-            Err(_) => {
-                self.failure(diags, "create", format!("creating {what}"), error, true);
-                diags.push(Diagnostic::error(
-                    format!("The create of {what} may have happened"),
-                    format!(
-                        "The connection failed after the request was sent, and looking for the profile failed too. \
-                         Check the Intune admin center for a profile named {name:?} and import it if it exists."
-                    ),
-                ));
-                None
-            }
-        }
+            recover::Recovery::Ambiguous(ids) => format!(
+                "Graph now has {} profiles of this type named {name:?} with exactly these settings, created since \
+                 this create was sent ({}). Import the one this resource created with `{import}`, and delete the \
+                 others in the Intune admin center.",
+                ids.len(),
+                ids.join(", ")
+            ),
+            recover::Recovery::NotFound { waited } => format!(
+                "No profile of this type named {name:?} with these settings appeared in Graph within {} (the \
+                 provider setting create_recovery_timeout). The create may still show up: Graph's lists can lag \
+                 behind it. Look for the profile in the Intune admin center (Devices > Configuration) or with the \
+                 intune_certificate_profiles data source; if it is there, `{import}`; if it is not, apply again.",
+                crate::framework::timeouts::format_duration(waited)
+            ),
+            recover::Recovery::Failed(search) => format!(
+                "Looking for the profile failed too ({search}). Check the Intune admin center (Devices > \
+                 Configuration) for a profile named {name:?}: if it exists, `{import}`; if not, apply again."
+            ),
+        };
+        self.failure(diags, "create", format!("creating {what}"), error, true);
+        diags.push(Diagnostic::error(
+            format!("The create of {what} may have happened"),
+            detail,
+        ));
+        None
+    }
+
+    /// Whether a listed Graph object holds exactly what `planned` asks of
+    /// it: every configured property equal (under the attributes'
+    /// equivalences), as a refresh would find no change. Values the plan
+    /// left to Graph (unknown) match whatever Graph chose.
+    fn holds_planned(&self, gt: &GraphProfileType, object: &Json, planned: &Value) -> bool {
+        let Ok(state) = self.state_from_graph(gt, object, planned) else {
+            return false;
+        };
+        let wanted = known_from(planned, &state);
+        self.body(gt, &wanted, Some(&state))
+            .is_ok_and(|changed| changed.is_empty())
     }
 
     /// Reads a profile and its root link into state; `None` when gone.
     async fn fetch(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         gt: &GraphProfileType,
         id: &str,
         prior: &Value,
@@ -259,6 +283,54 @@ impl ProfileResource {
     }
 }
 
+impl ProfileResource {
+    /// Reads a profile just created until Graph shows it (its replicas lag
+    /// behind the create), so the next refresh cannot take Graph's delay
+    /// for a deletion and plan a duplicate. The state comes from that read;
+    /// the root link is the one just bound. If Graph does not show it
+    /// within the create timeout, the id is kept and terraform taints it.
+    async fn confirm_created(
+        &self,
+        ctx: &Context<'_, IntuneClient>,
+        gt: &GraphProfileType,
+        id: &str,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> CreateOutcome {
+        let what = self.label(gt, planned);
+        let opts = call_options(ctx).read_after_write();
+        let json = match ctx.client.get(&item_path(id), &opts).await {
+            Ok(json) => json,
+            Err(e) => {
+                self.failure(
+                    diags,
+                    "create",
+                    format!("reading {what} ({id}) back after creating it"),
+                    &e,
+                    false,
+                );
+                diags.error(
+                    format!("Created {what} but Graph does not show it yet"),
+                    format!(
+                        "Graph created {id} but did not return it when read back within the create timeout. Its id \
+                         is saved in state, so it is not lost: the resource is marked tainted, and the next apply \
+                         replaces it (or run `terraform untaint` once the profile shows in the Intune admin \
+                         center)."
+                    ),
+                );
+                return CreateOutcome::Partial { id: id.to_string() };
+            }
+        };
+        match self.state_from_graph(gt, &json, planned) {
+            Ok(state) => CreateOutcome::Created(state),
+            Err(e) => {
+                diags.error(format!("Created {what} but could not read the answer"), e);
+                CreateOutcome::Partial { id: id.to_string() }
+            }
+        }
+    }
+}
+
 /// `planned` with every unknown value replaced by `prior`'s.
 fn known_from(planned: &Value, prior: &Value) -> Value {
     let mut out = planned.clone();
@@ -280,7 +352,7 @@ fn unsupported(diags: &mut Diagnostics) {
 }
 
 #[async_trait]
-impl Resource<GraphClient> for ProfileResource {
+impl Resource<IntuneClient> for ProfileResource {
     fn type_name(&self) -> &str {
         &self.type_name
     }
@@ -293,7 +365,7 @@ impl Resource<GraphClient> for ProfileResource {
         self.check(config, diags);
     }
 
-    async fn plan(&self, client: Option<&GraphClient>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn plan(&self, client: Option<&IntuneClient>, plan: &mut Plan, diags: &mut Diagnostics) {
         if let Some(field) = self.spec.certificate_field() {
             let fresh = plan.prior.is_null() || plan.is_replace();
             if fresh || plan.planned.get(field.name) != plan.prior.get(field.name) {
@@ -317,8 +389,9 @@ impl Resource<GraphClient> for ProfileResource {
                 );
             }
         }
-        // A root known at plan time is checked now; one created in the same
-        // apply is checked before the first write.
+        // A root known at plan time is checked now, as a warning: the plan
+        // may be the one `terraform destroy` runs first, which an error
+        // would block. The apply checks again, before any write.
         let (Some(client), Some((_, gt))) = (client, self.graph_type_of(&plan.planned)) else {
             return;
         };
@@ -329,20 +402,29 @@ impl Resource<GraphClient> for ProfileResource {
         if let (Some(root), true, true) = (root.as_str(), changed, self.has_link(gt)) {
             // Plan has no operation of its own: the read timeout bounds it.
             let budget = self.timeouts().for_operation(&plan.config, Operation::Read);
-            self.verify_root(client, &CallOptions::within(budget), gt, root, diags)
-                .await;
+            if let Err(problem) =
+                root_link::verify(client, &CallOptions::within(budget), gt, root).await
+            {
+                diags.push(root_link::diagnostic(
+                    &problem,
+                    gt,
+                    self.spec.kind,
+                    root,
+                    true,
+                ));
+            }
         }
     }
 
     async fn create(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         planned: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> CreateOutcome {
         let Some((_, gt)) = self.graph_type_of(planned) else {
             unsupported(diags);
-            return None;
+            return CreateOutcome::NotCreated;
         };
         let what = self.label(gt, planned);
         let root = planned
@@ -350,18 +432,15 @@ impl Resource<GraphClient> for ProfileResource {
             .as_str()
             .filter(|_| self.has_link(gt));
         if let Some(root) = root {
-            if !self
-                .verify_root(ctx.client, &call_options(ctx), gt, root, diags)
-                .await
-            {
-                return None;
+            if !self.verify_root(ctx, gt, root, diags).await {
+                return CreateOutcome::NotCreated;
             }
         }
         let mut body = match self.body(gt, planned, None) {
             Ok(b) => b,
             Err(e) => {
                 diags.error(format!("Cannot build the request for {what}"), e);
-                return None;
+                return CreateOutcome::NotCreated;
             }
         };
         body.insert("@odata.type".into(), Json::from(gt.odata_type));
@@ -371,71 +450,85 @@ impl Resource<GraphClient> for ProfileResource {
                 root_link::bind_value(ctx.client, root),
             );
         }
-        let started = time::OffsetDateTime::now_utc();
-        let created = match ctx
+        let sent_at = std::time::SystemTime::now();
+        let answer = ctx
             .client
             .post(COLLECTION, &Json::Object(body), &call_options(ctx))
-            .await
-        {
-            Ok(Some(json)) => json,
-            Ok(None) => {
-                diags.error(
-                    format!("Creating {what} returned no object"),
-                    "Graph answered the create without a body.",
+            .await;
+        let created = match answer {
+            Ok(Some(json))
+                if json
+                    .get("id")
+                    .and_then(Json::as_str)
+                    .is_some_and(|id| !id.is_empty()) =>
+            {
+                json
+            }
+            // Graph said it created something but not what: look for it as
+            // for a lost answer rather than store an empty id.
+            Ok(_) => {
+                let error = crate::graph::GraphError::invalid_response(
+                    &format!("POST {COLLECTION}"),
+                    "the create was answered without the new profile's id",
                 );
-                return None;
+                match self
+                    .recover_lost_create(ctx, gt, planned, sent_at, &error, diags)
+                    .await
+                {
+                    Some(object) => object,
+                    None => return CreateOutcome::NotCreated,
+                }
             }
             Err(e) if e.may_have_been_processed() => {
-                self.recover_lost_create(ctx, gt, planned, started, &e, diags)
-                    .await?
+                match self
+                    .recover_lost_create(ctx, gt, planned, sent_at, &e, diags)
+                    .await
+                {
+                    Some(object) => object,
+                    None => return CreateOutcome::NotCreated,
+                }
             }
             Err(e) => {
                 self.failure(diags, "create", format!("creating {what}"), &e, true);
-                return None;
+                return CreateOutcome::NotCreated;
             }
         };
-        let id = created.get("id").and_then(Json::as_str).unwrap_or_default();
+        let id = created
+            .get("id")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
         tracing::info!(graph_type = gt.name, id, "created profile");
-        match self.state_from_graph(gt, &created, planned) {
-            Ok(state) => Some(state),
-            Err(e) => {
-                // The object exists: keep its id so terraform tracks (taints) it.
-                diags.error(format!("Created {what} but could not read the answer"), e);
-                // What Graph computes is not known; only the id is.
-                let mut partial = known_from(planned, &Value::Null);
-                partial.set("id", Value::string(id));
-                Some(partial)
-            }
-        }
+        self.confirm_created(ctx, gt, &id, planned, diags).await
     }
 
     async fn read(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         state: &Value,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> ReadOutcome {
         let id = state.get("id").as_str().unwrap_or_default();
         let Some((_, gt)) = self.graph_type_of(state) else {
             diags.error(
                 "Invalid state",
                 "The stored platform is unknown; re-import the resource.",
             );
-            return Some(state.clone());
+            return ReadOutcome::Failed;
         };
         match self.fetch(ctx, gt, id, state, diags).await {
-            Ok(Some(v)) => Some(v),
+            Ok(Some(v)) => ReadOutcome::Found(v),
             Ok(None) => {
                 tracing::info!(id, "profile no longer exists; removing it from state");
-                None
+                ReadOutcome::Gone
             }
-            Err(()) => Some(state.clone()),
+            Err(()) => ReadOutcome::Failed,
         }
     }
 
     async fn update(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         prior: &Value,
         planned: &Value,
         diags: &mut Diagnostics,
@@ -451,10 +544,7 @@ impl Resource<GraphClient> for ProfileResource {
         let root_change = (self.has_link(gt) && new_root != prior.get(root_link::ATTRIBUTE))
             .then(|| new_root.as_str());
         if let Some(Some(root)) = root_change {
-            if !self
-                .verify_root(ctx.client, &call_options(ctx), gt, root, diags)
-                .await
-            {
+            if !self.verify_root(ctx, gt, root, diags).await {
                 return None;
             }
         }
@@ -518,7 +608,12 @@ impl Resource<GraphClient> for ProfileResource {
         }
     }
 
-    async fn delete(&self, ctx: &Context<'_, GraphClient>, prior: &Value, diags: &mut Diagnostics) {
+    async fn delete(
+        &self,
+        ctx: &Context<'_, IntuneClient>,
+        prior: &Value,
+        diags: &mut Diagnostics,
+    ) {
         let id = prior.get("id").as_str().unwrap_or_default();
         match ctx.client.delete(&item_path(id), &call_options(ctx)).await {
             Ok(()) => tracing::info!(id, "deleted profile"),
@@ -529,7 +624,7 @@ impl Resource<GraphClient> for ProfileResource {
 
     async fn import(
         &self,
-        ctx: &Context<'_, GraphClient>,
+        ctx: &Context<'_, IntuneClient>,
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {

@@ -57,8 +57,10 @@ pub fn attribute(spec: &ProfileKindSpec) -> Attribute {
     } else if targets.iter().any(|t| t.contains("root of platform")) {
         description.push_str(&format!(" ({})", targets.join(", ")));
     }
-    description
-        .push_str(". Checked at plan time when the id is known, else before the first write.");
+    description.push_str(
+        ". Checked when the id is known at plan (a warning there) and again at apply before any write (an \
+         error), retrying Graph's short delay for a root created in the same apply.",
+    );
     Attribute::new(ATTRIBUTE, Type::String, mode)
         .description(description)
         .validator(Validator::Guid)
@@ -108,12 +110,16 @@ pub async fn verify(
     }
 }
 
-/// The diagnostic for a root that failed [`verify`].
+/// The diagnostic for a root that failed [`verify`]: a warning at plan
+/// (`at_plan`), an error before the write at apply. A check of another
+/// object in Graph must not fail a plan: `terraform destroy` runs an
+/// ordinary plan first, and an error there would block the destroy.
 pub fn diagnostic(
     problem: &Problem,
     gt: &GraphProfileType,
     kind: ProfileKind,
     root_id: &str,
+    at_plan: bool,
 ) -> Diagnostic {
     let target = gt.root_certificate_target.unwrap_or_default();
     let wanted = match trusted_platform(target) {
@@ -128,7 +134,7 @@ pub fn diagnostic(
         ),
         None => format!("A {}", gt.name),
     };
-    let (summary, detail) = match problem {
+    let (summary, mut detail) = match problem {
         Problem::Missing => (
             "Root certificate not found".to_string(),
             format!("There is no profile with id {root_id:?}. {this} must reference {wanted}."),
@@ -152,7 +158,16 @@ pub fn diagnostic(
             format!("Reading {root_id}: {e}"),
         ),
     };
-    Diagnostic::error(summary, detail).at(AttributePath::attr(ATTRIBUTE))
+    let path = AttributePath::attr(ATTRIBUTE);
+    if !at_plan {
+        detail.push_str(" Nothing was changed in Intune.");
+        return Diagnostic::error(summary, detail).at(path);
+    }
+    detail.push_str(
+        " The apply checks again before it writes anything and stops there if this still holds. (A plan \
+         reports this as a warning so that it never blocks `terraform destroy`.)",
+    );
+    Diagnostic::warning(summary, detail).at(path)
 }
 
 /// The value of `rootCertificate@odata.bind` for a create.
