@@ -5,8 +5,9 @@
 //!
 //! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
 //! debug log line. Between attempts: `Retry-After` or backoff for
-//! throttling and transient failures, the short delay for a 404 right after
-//! our own write, an immediate retry with a new token after a 401.
+//! throttling and transient failures (a refused connection only a few
+//! times), the short delay for a 404 right after our own write, an
+//! immediate retry with a new token after a 401.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
 use super::retry::{Retrier, RetryPolicy, Wait};
 use super::stop::Stop;
-use super::{CallOptions, GraphConfig, GraphError};
+use super::{CallOptions, GraphConfig, GraphError, TransportKind};
 
 /// A Microsoft Graph client for one tenant and credential. Cheap to clone;
 /// clones share the token, the write window and the Stop switch.
@@ -69,7 +70,11 @@ impl GraphClient {
         )?;
         let pacer = Pacer::new(config.write_pacing)
             .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
-        let http = Http::new(&config.user_agent, Proxies::FromEnvironment, None)?;
+        let http = Http::new(
+            &config.user_agent,
+            Proxies::FromEnvironment,
+            Some(config.retry.connect_timeout),
+        )?;
         Ok(GraphClient {
             inner: Arc::new(Inner {
                 base,
@@ -270,8 +275,21 @@ impl GraphClient {
         let is_write = method != Method::GET;
         let mut token_refreshed = false;
         let mut not_found_retries = 0u32;
+        let mut connect_failed = false;
 
         loop {
+            // After a connection failed to open, a write attempt with less
+            // time left than the connect timeout would likely end in an
+            // attempt timeout, which leaves unknown whether the write
+            // arrived (a create would then be searched for): end the call
+            // with the connect failure instead.
+            if is_write
+                && connect_failed
+                && retrier.deadline().saturating_duration_since(Instant::now())
+                    < inner.retry.connect_timeout
+            {
+                return Err(retrier.give_up());
+            }
             let attempt = retrier.start_attempt()?;
             if is_write {
                 while let Err(free_at) = inner.pacer.try_acquire(Instant::now()) {
@@ -303,6 +321,13 @@ impl GraphClient {
                 inner.stop.run(send).await?
             };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            connect_failed = matches!(
+                outcome,
+                Err(GraphError::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                })
+            );
 
             let (error, wait) = match outcome {
                 Ok(reply) => {

@@ -29,7 +29,7 @@ use tokio::time::Instant;
 pub use auth::{Credential, Secret};
 pub use certificate::{CertificateError, ClientCertificate};
 pub use client::GraphClient;
-pub use error::{GraphError, TransportKind};
+pub use error::{GraphError, TransportKind, TransportMessage};
 pub use federated::{FederatedToken, TOKEN_EXCHANGE_AUDIENCE};
 pub use managed_identity::{IMDS_TOKEN_URL, ManagedIdentityEndpoint};
 pub use pacing::WritePacing;
