@@ -1,8 +1,8 @@
 //! The Graph client against the Graph simulator: retries (429 with and
 //! without `Retry-After`, 503/504, dropped connections, the token
-//! endpoint), refused and hung connections, read-after-write 404s, paging,
-//! error mapping, token caching and refresh, deadlines, Stop, write pacing
-//! and the headers every call carries.
+//! endpoint), refused and hung connections, read-after-write 404s, paging
+//! (a lost later page), error mapping, token caching and refresh,
+//! deadlines, Stop, write pacing and the headers every call carries.
 //!
 //! Timings use shrunk retry delays; wall-clock assertions leave generous
 //! margins because the machine is shared.
@@ -913,6 +913,54 @@ async fn a_connection_that_does_not_open_is_a_connect_error_and_a_create_is_retr
         "{text}"
     );
     drop(listener);
+}
+
+#[tokio::test]
+async fn a_404_on_a_later_page_is_not_the_collection_missing() {
+    let sim = start(SimConfig {
+        page_size: 2,
+        ..SimConfig::default()
+    });
+    for n in 0..5 {
+        sim.insert_object(root_body(&format!("root-{n}")))
+            .expect("simulator accepts the object");
+    }
+    let client = client_for(&sim);
+    sim.inject(Fault::NextLinkNotFound { count: 1 });
+    // Read-after-write options retry a 404 of the first page only.
+    let error = client
+        .list(PROFILES, &opts().read_after_write())
+        .await
+        .expect_err("page 2 is gone");
+    let GraphError::PageNotFound {
+        page, operation, ..
+    } = &error
+    else {
+        panic!("not PageNotFound: {error:?}");
+    };
+    assert_eq!(*page, 2);
+    assert_eq!(operation, &format!("GET /beta{PROFILES}"));
+    assert!(!error.is_not_found(), "{error:?}");
+    assert_eq!(error.status(), None);
+    assert!(!error.is_retryable());
+    assert!(error.request_id().is_some(), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("page 2"), "{text}");
+    assert!(!text.contains("skiptoken="), "no skip token: {text}");
+    assert_eq!(statuses(&graph_requests(&sim)), [200, 404]);
+
+    // The fault was used up: the list reads whole again.
+    assert_eq!(client.list(PROFILES, &opts()).await.unwrap().len(), 5);
+
+    // A 404 of the first page is the collection's owner missing.
+    let error = client
+        .list(
+            &format!("{PROFILES}/00000000-0000-0000-0000-000000000001/assignments"),
+            &opts(),
+        )
+        .await
+        .expect_err("no such profile");
+    assert!(error.is_not_found(), "{error:?}");
 }
 
 /// Collects formatted log lines in memory.

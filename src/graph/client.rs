@@ -126,14 +126,40 @@ impl GraphClient {
     /// and concatenating the `value` arrays. Each page is its own call with
     /// its own retries; all share `opts.deadline`. A link back to a page
     /// already read is an error, not a loop until the deadline.
+    ///
+    /// A 404 on the first page is Graph's answer for the collection (its
+    /// owner is gone: [`GraphError::is_not_found`]). A 404 on a later page
+    /// is [`GraphError::PageNotFound`] instead, and is not retried as a
+    /// read-after-write 404: the collection was there a moment ago.
     pub async fn list(&self, path: &str, opts: &CallOptions) -> Result<Vec<Value>, GraphError> {
-        let mut url = self.resolve(path)?;
+        let first = self.resolve(path)?;
+        let list_operation = format!("GET {}", endpoint::log_path(&first));
+        let mut url = first;
         let mut items = Vec::new();
         let mut fetched = std::collections::HashSet::new();
+        let later_page_opts = CallOptions {
+            retry_not_found: false,
+            ..*opts
+        };
+        let mut page_number = 0usize;
         loop {
+            page_number += 1;
             fetched.insert(url.clone());
             let operation = format!("GET {}", endpoint::log_path(&url));
-            let reply = self.call(Method::GET, url.clone(), None, opts).await?;
+            let reply = match page_number {
+                1 => self.call(Method::GET, url.clone(), None, opts).await?,
+                _ => self
+                    .call(Method::GET, url.clone(), None, &later_page_opts)
+                    .await
+                    .map_err(|error| match error {
+                        error if error.is_not_found() => GraphError::PageNotFound {
+                            operation: list_operation.clone(),
+                            page: page_number,
+                            error: Box::new(error),
+                        },
+                        error => error,
+                    })?,
+            };
             let page = json_body(&reply, &operation)?;
             let Some(Value::Object(mut page)) = page else {
                 return Err(GraphError::invalid_response(

@@ -138,6 +138,23 @@ pub enum GraphError {
         message: TransportMessage,
     },
 
+    /// A later page of a list (page 2 or after, reached through
+    /// `@odata.nextLink`) answered 404. The collection was there (page 1
+    /// was read); what is gone is the page: an expired skip token, or a
+    /// replica that lost it. So this is not [`GraphError::is_not_found`],
+    /// whose 404 means "the object is gone", and a caller must not read it
+    /// as "the collection's owner was deleted". Not retryable either: the
+    /// same link answers the same; reading the list again starts from the
+    /// first page. `error` is the page's own 404, with its request-id.
+    #[error(
+        "{operation}: page {page} of the list answered 404 although the list itself was found (its next link no longer works, e.g. an expired skip token); reading the list again starts afresh: {error}"
+    )]
+    PageNotFound {
+        operation: String,
+        page: usize,
+        error: Box<GraphError>,
+    },
+
     /// The call's deadline arrived while it was still being retried (or
     /// waiting for a write slot). `last` is the error of the last attempt,
     /// `None` when the deadline passed before any attempt was made.
@@ -169,7 +186,8 @@ pub enum GraphError {
 
 impl GraphError {
     /// True when Graph said the object does not exist (404), also when that
-    /// was the last error before a retry budget ran out.
+    /// was the last error before a retry budget ran out. A 404 on a later
+    /// page of a list ([`GraphError::PageNotFound`]) is not.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
@@ -182,7 +200,9 @@ impl GraphError {
         matches!(self, GraphError::Transport { kind: TransportKind::Connect, message } if message.refused)
     }
 
-    /// The HTTP status behind this error, looking through `Timeout`.
+    /// The HTTP status behind this error, looking through `Timeout`. `None`
+    /// for [`GraphError::PageNotFound`], so that a status check cannot take
+    /// a lost page for a missing collection.
     pub fn status(&self) -> Option<u16> {
         match self {
             GraphError::Api { status, .. } => Some(*status),
@@ -199,6 +219,7 @@ impl GraphError {
             GraphError::Api { request_id, .. } => request_id.as_deref(),
             GraphError::Auth { trace_id, .. } => trace_id.as_deref(),
             GraphError::Timeout { last, .. } => last.as_ref().and_then(|last| last.request_id()),
+            GraphError::PageNotFound { error, .. } => error.request_id(),
             _ => None,
         }
     }
@@ -823,12 +844,48 @@ mod tests {
             (GraphError::Cancelled, false, None),
             (GraphError::config("x"), false, None),
             (GraphError::invalid_response("GET /x", "y"), false, None),
+            (
+                GraphError::PageNotFound {
+                    operation: "GET /x".into(),
+                    page: 2,
+                    error: Box::new(api(404)),
+                },
+                false,
+                None,
+            ),
         ];
         for (error, retryable, status) in cases {
             assert_eq!(error.is_retryable(), retryable, "{error:?}");
             assert_eq!(error.status(), status, "{error:?}");
             assert!(!error.is_connection_refused(), "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_lost_later_page_is_not_a_missing_collection() {
+        let page = GraphError::Api {
+            status: 404,
+            code: "ResourceNotFound".into(),
+            message: "gone".into(),
+            request_id: Some("rid-page".into()),
+            client_request_id: "crid".into(),
+            date: None,
+        };
+        assert!(page.is_not_found());
+        let error = GraphError::PageNotFound {
+            operation: "GET /beta/deviceManagement/deviceConfigurations".into(),
+            page: 3,
+            error: Box::new(page),
+        };
+        assert!(!error.is_not_found());
+        assert!(!error.may_have_been_processed());
+        assert_eq!(error.request_id(), Some("rid-page"));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("GET /beta/deviceManagement/deviceConfigurations: page 3 of the list"),
+            "{text}"
+        );
+        assert!(text.contains("request-id: rid-page"), "{text}");
     }
 
     #[test]
