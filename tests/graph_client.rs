@@ -2,12 +2,13 @@
 //! without `Retry-After`, 503/504, dropped connections, the token
 //! endpoint), refused and hung connections, read-after-write 404s, paging
 //! (a lost later page), error mapping, token caching and refresh,
-//! deadlines, Stop, write pacing and the headers every call carries.
+//! deadlines, Stop, write pacing, Graph's clock and the headers every call
+//! carries.
 //!
 //! Timings use shrunk retry delays; wall-clock assertions leave generous
 //! margins because the machine is shared.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use intune::graph::{
     CallOptions, Credential, GraphClient, GraphConfig, GraphError, RetryPolicy, Secret,
@@ -961,6 +962,47 @@ async fn a_404_on_a_later_page_is_not_the_collection_missing() {
         .await
         .expect_err("no such profile");
     assert!(error.is_not_found(), "{error:?}");
+}
+
+#[tokio::test]
+async fn graph_time_comes_from_the_date_of_graph_replies() {
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    assert_eq!(client.graph_time(SystemTime::now()), None);
+    client
+        .sign_in(Instant::now() + Duration::from_secs(10))
+        .await
+        .expect("signed in");
+    assert_eq!(
+        client.graph_time(SystemTime::now()),
+        None,
+        "the token endpoint's Date is not Graph's"
+    );
+
+    let sent = SystemTime::now();
+    let created = client
+        .post(PROFILES, &root_body("dated"), &opts())
+        .await
+        .expect("created")
+        .expect("with a body");
+    let estimate = client.graph_time(sent).expect("a Graph reply was seen");
+    let created_at = time::OffsetDateTime::parse(
+        created["createdDateTime"]
+            .as_str()
+            .expect("createdDateTime"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 time");
+    // The simulator shares this machine's clock: the estimate is a lower
+    // bound, at most the second lost to Date's resolution (and a round
+    // trip) early, and never after what Graph did after `sent`.
+    let sent_at = time::OffsetDateTime::from(sent);
+    assert!(estimate <= sent_at, "{estimate} is after {sent_at}");
+    assert!(
+        estimate > sent_at - time::Duration::seconds(2),
+        "{estimate} is far before {sent_at}"
+    );
+    assert!(estimate <= created_at, "{estimate} after {created_at}");
 }
 
 /// Collects formatted log lines in memory.

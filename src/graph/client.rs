@@ -4,10 +4,11 @@
 //! (Stop ends waits and reads at once, and lets a write already sent finish).
 //!
 //! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
-//! debug log line. Between attempts: `Retry-After` or backoff for
-//! throttling and transient failures (a refused connection only a few
-//! times), the short delay for a 404 right after our own write, an
-//! immediate retry with a new token after a 401.
+//! debug log line, and the reply's `Date` for the estimate of Graph's clock.
+//! Between attempts: `Retry-After` or backoff for throttling and transient
+//! failures (a refused connection only a few times), the short delay for a
+//! 404 right after our own write, an immediate retry with a new token after
+//! a 401.
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::auth::{FetchContext, Secret, TokenCache, token_source};
+use super::clock::GraphClock;
 use super::endpoint;
 use super::error::{ResponseMeta, api_error};
 use super::http::{Http, Proxies, Reply};
@@ -43,6 +45,8 @@ struct Inner {
     retry: RetryPolicy,
     pacer: Pacer,
     stop: Stop,
+    /// Graph's clock, from the `Date` of Graph's replies.
+    clock: GraphClock,
 }
 
 impl fmt::Debug for GraphClient {
@@ -83,6 +87,7 @@ impl GraphClient {
                 retry: config.retry,
                 pacer,
                 stop: Stop::new(),
+                clock: GraphClock::default(),
             }),
         })
     }
@@ -237,6 +242,19 @@ impl GraphClient {
         Ok(())
     }
 
+    /// `local`, an instant on this machine's clock (e.g. `SystemTime::now()`
+    /// taken just before a create was sent), on Graph's clock: what to
+    /// compare with Graph's `createdDateTime` and other timestamps. The
+    /// estimate comes from the `Date` header of Graph's replies (not the
+    /// token endpoint's) and is never later than Graph's true time at that
+    /// instant, only up to about a second and a round trip earlier; so
+    /// anything Graph did after `local` carries a timestamp at or after
+    /// the returned one. `None` until a Graph reply with a `Date` has been
+    /// received.
+    pub fn graph_time(&self, local: SystemTime) -> Option<time::OffsetDateTime> {
+        self.inner.clock.graph_time(local)
+    }
+
     /// The absolute URL of `path`, e.g. for `@odata.bind` values.
     pub fn url(&self, path: &str) -> String {
         endpoint::join(&self.inner.base, path)
@@ -357,6 +375,9 @@ impl GraphClient {
 
             let (error, wait) = match outcome {
                 Ok(reply) => {
+                    inner
+                        .clock
+                        .observe(reply.header("date"), SystemTime::now(), Instant::now());
                     tracing::debug!(
                         method = %method,
                         path = %path,

@@ -94,14 +94,20 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);
     }
+    let at = parse_http_date(value)?;
+    let now = OffsetDateTime::from(now);
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date in its one current form (IMF-fixdate, RFC 9110 §5.6.7),
+/// `Tue, 01 Apr 2025 10:00:30 GMT`, as `Retry-After` and `Date` carry it.
+pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
     let format = format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    let at = time::PrimitiveDateTime::parse(value, format)
-        .ok()?
-        .assume_utc();
-    let now = OffsetDateTime::from(now);
-    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+    time::PrimitiveDateTime::parse(value.trim(), format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
 }
 
 /// Microsoft's `x-ms-retry-after-ms` header, in milliseconds.
@@ -535,6 +541,16 @@ mod tests {
             matches!(error, GraphError::Transport { .. }),
             "the refusal itself, not a Timeout: {error:?}"
         );
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date(" Tue, 01 Apr 2025 10:00:30 GMT"),
+            Some(time::macros::datetime!(2025-04-01 10:00:30 UTC))
+        );
+        assert_eq!(parse_http_date("Tue, 01 Apr 2025 10:00:30 +0000"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[test]
