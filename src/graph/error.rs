@@ -469,9 +469,11 @@ pub(crate) fn transport_error(
     };
     let message = match (kind, authority) {
         (TransportKind::Connect, Some(authority)) => {
+            // The connect timeout shows as reqwest's own timeout error or
+            // as an `io::Error` of kind `TimedOut`, whichever timer fires.
             let root = root_io_error(&error);
-            let cause = match (root.map(std::io::Error::kind), connect_timeout) {
-                (Some(std::io::ErrorKind::TimedOut), Some(limit)) => {
+            let cause = match connect_timeout {
+                Some(limit) if error.is_timeout() => {
                     format!("no connection within {} ms", limit.as_millis())
                 }
                 _ => root_cause(&error),
