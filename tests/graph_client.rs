@@ -1,12 +1,14 @@
 //! The Graph client against the Graph simulator: retries (429 with and
 //! without `Retry-After`, 503/504, dropped connections, the token
-//! endpoint), read-after-write 404s, paging, error mapping, token caching and
-//! refresh, deadlines, Stop, write pacing and the headers every call carries.
+//! endpoint), refused and hung connections, read-after-write 404s, paging
+//! (a lost later page), error mapping, token caching and refresh,
+//! deadlines, Stop, write pacing, Graph's clock and the headers every call
+//! carries.
 //!
 //! Timings use shrunk retry delays; wall-clock assertions leave generous
 //! margins because the machine is shared.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use intune::graph::{
     CallOptions, Credential, GraphClient, GraphConfig, GraphError, RetryPolicy, Secret,
@@ -30,6 +32,9 @@ fn fast_retries() -> RetryPolicy {
         not_found_delay: Duration::from_millis(50),
         max_not_found_retries: 30,
         attempt_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        max_refused_retries: 3,
+        refused_window: Duration::from_secs(5),
     }
 }
 
@@ -720,6 +725,294 @@ async fn write_methods_round_trip() {
         .await
         .expect_err("already gone");
     assert!(error.is_not_found());
+}
+
+/// A loopback port nobody listens on: bound, then let go.
+fn refused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
+
+/// The attempt count in a refused call's message ("… gave up after N
+/// attempt(s)").
+fn attempts_in(message: &str) -> u32 {
+    let (_, after) = message
+        .rsplit_once("gave up after ")
+        .unwrap_or_else(|| panic!("no attempt count in {message:?}"));
+    after
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no attempt count in {message:?}"))
+}
+
+/// A client signed in to a simulator that is then shut down: its calls
+/// find nothing listening on the Graph port. Returns the port.
+async fn client_of_a_stopped_simulator(retry: RetryPolicy) -> (GraphClient, u16) {
+    let sim = start(SimConfig::default());
+    let port: u16 = sim
+        .base_url()
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the simulator's URL has a port");
+    let client = GraphClient::new(GraphConfig {
+        retry,
+        ..config_for(&sim)
+    })
+    .unwrap();
+    client
+        .sign_in(Instant::now() + Duration::from_secs(10))
+        .await
+        .expect("signed in");
+    drop(sim);
+    // Let the client see its kept-alive connection closed, so that the
+    // next call connects anew instead of writing into a closed one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (client, port)
+}
+
+#[tokio::test]
+async fn a_refused_port_fails_within_seconds_naming_host_and_port() {
+    // Production retry numbers: today's backoff alone would retry for
+    // minutes.
+    let port = refused_port();
+    let root = format!("http://127.0.0.1:{port}");
+    let client = GraphClient::new(GraphConfig {
+        graph_endpoint: root.clone(),
+        authority_host: root,
+        tenant_id: "contoso.onmicrosoft.com".into(),
+        credential: Credential::ClientSecret {
+            client_id: "app".into(),
+            client_secret: Secret::new("refused-secret"),
+        },
+        user_agent: USER_AGENT.into(),
+        retry: RetryPolicy::default(),
+        write_pacing: WritePacing::Off,
+    })
+    .unwrap();
+    let started = Instant::now();
+    let error = client
+        .list(
+            &format!("{PROFILES}?$filter=displayName eq 'query-value'"),
+            &CallOptions::within(Duration::from_secs(120)),
+        )
+        .await
+        .expect_err("nothing listens there");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "took {elapsed:?}: {error}"
+    );
+    assert!(error.is_connection_refused(), "{error:?}");
+    assert!(!error.may_have_been_processed(), "{error:?}");
+    let text = error.to_string();
+    assert!(
+        text.starts_with(&format!("cannot connect to 127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(
+        (2..=4).contains(&attempts_in(&text)),
+        "retried a few times only: {text}"
+    );
+    for hidden in ["query-value", "oauth2", "refused-secret", "?"] {
+        assert!(!text.contains(hidden), "{hidden:?} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_is_refused_is_retried() {
+    // Nothing was sent, so even a create may be repeated: 3 retries.
+    let (client, port) = client_of_a_stopped_simulator(fast_retries()).await;
+    let started = Instant::now();
+    let error = client
+        .post(PROFILES, &root_body("refused"), &opts())
+        .await
+        .expect_err("nothing listens there");
+    assert!(started.elapsed() < Duration::from_secs(3), "{error}");
+    assert!(error.is_connection_refused(), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            GraphError::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains(PROFILES), "no path: {text}");
+    assert_eq!(attempts_in(&text), 4, "{text}");
+
+    // A create whose connection broke after sending is not repeated: it
+    // may have been carried out.
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    sim.inject_on("POST", Fault::LoseResponse { count: 1 });
+    let error = client
+        .post(PROFILES, &root_body("lost"), &opts())
+        .await
+        .expect_err("the answer was lost");
+    assert!(error.may_have_been_processed(), "{error:?}");
+    assert!(!error.is_connection_refused(), "{error:?}");
+    assert_eq!(graph_requests(&sim).len(), 1);
+    assert_eq!(sim.objects().len(), 1, "Graph did create it");
+}
+
+#[tokio::test]
+async fn a_connection_that_does_not_open_is_a_connect_error_and_a_create_is_retried() {
+    let retry = RetryPolicy {
+        connect_timeout: Duration::from_millis(200),
+        ..fast_retries()
+    };
+    let (client, port) = client_of_a_stopped_simulator(retry).await;
+    // A listener on the Graph port whose accept queue is full: the kernel
+    // leaves further connection attempts unanswered, so connecting hangs.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .expect("the simulator's port is free again");
+    let listener = socket.listen(0).unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(address),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+
+    let error = client
+        .post(
+            PROFILES,
+            &root_body("hung"),
+            &CallOptions::within(Duration::from_millis(1500)),
+        )
+        .await
+        .expect_err("the connection never opens");
+    // Retried (nothing was sent) until the deadline, each attempt ending
+    // at the connect timeout rather than the attempt timeout.
+    let GraphError::Timeout { attempts, last, .. } = &error else {
+        panic!("not a Timeout: {error:?}");
+    };
+    assert!(*attempts >= 2, "{error}");
+    assert!(
+        matches!(
+            last.as_deref(),
+            Some(GraphError::Transport {
+                kind: TransportKind::Connect,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+    assert!(!error.may_have_been_processed(), "{error:?}");
+    assert!(!error.is_connection_refused(), "{error:?}");
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!(
+            "cannot connect to 127.0.0.1:{port}: no connection within 200 ms"
+        )),
+        "{text}"
+    );
+    drop(listener);
+}
+
+#[tokio::test]
+async fn a_404_on_a_later_page_is_not_the_collection_missing() {
+    let sim = start(SimConfig {
+        page_size: 2,
+        ..SimConfig::default()
+    });
+    for n in 0..5 {
+        sim.insert_object(root_body(&format!("root-{n}")))
+            .expect("simulator accepts the object");
+    }
+    let client = client_for(&sim);
+    sim.inject(Fault::NextLinkNotFound { count: 1 });
+    // Read-after-write options retry a 404 of the first page only.
+    let error = client
+        .list(PROFILES, &opts().read_after_write())
+        .await
+        .expect_err("page 2 is gone");
+    let GraphError::PageNotFound {
+        page, operation, ..
+    } = &error
+    else {
+        panic!("not PageNotFound: {error:?}");
+    };
+    assert_eq!(*page, 2);
+    assert_eq!(operation, &format!("GET /beta{PROFILES}"));
+    assert!(!error.is_not_found(), "{error:?}");
+    assert_eq!(error.status(), None);
+    assert!(!error.is_retryable());
+    assert!(error.request_id().is_some(), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("page 2"), "{text}");
+    assert!(!text.contains("skiptoken="), "no skip token: {text}");
+    assert_eq!(statuses(&graph_requests(&sim)), [200, 404]);
+
+    // The fault was used up: the list reads whole again.
+    assert_eq!(client.list(PROFILES, &opts()).await.unwrap().len(), 5);
+
+    // A 404 of the first page is the collection's owner missing.
+    let error = client
+        .list(
+            &format!("{PROFILES}/00000000-0000-0000-0000-000000000001/assignments"),
+            &opts(),
+        )
+        .await
+        .expect_err("no such profile");
+    assert!(error.is_not_found(), "{error:?}");
+}
+
+#[tokio::test]
+async fn graph_time_comes_from_the_date_of_graph_replies() {
+    let sim = start(SimConfig::default());
+    let client = client_for(&sim);
+    assert_eq!(client.graph_time(SystemTime::now()), None);
+    client
+        .sign_in(Instant::now() + Duration::from_secs(10))
+        .await
+        .expect("signed in");
+    assert_eq!(
+        client.graph_time(SystemTime::now()),
+        None,
+        "the token endpoint's Date is not Graph's"
+    );
+
+    let sent = SystemTime::now();
+    let created = client
+        .post(PROFILES, &root_body("dated"), &opts())
+        .await
+        .expect("created")
+        .expect("with a body");
+    let estimate = client.graph_time(sent).expect("a Graph reply was seen");
+    let created_at = time::OffsetDateTime::parse(
+        created["createdDateTime"]
+            .as_str()
+            .expect("createdDateTime"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("an RFC 3339 time");
+    // The simulator shares this machine's clock: the estimate is a lower
+    // bound, at most the second lost to Date's resolution (and a round
+    // trip) early, and never after what Graph did after `sent`.
+    let sent_at = time::OffsetDateTime::from(sent);
+    assert!(estimate <= sent_at, "{estimate} is after {sent_at}");
+    assert!(
+        estimate > sent_at - time::Duration::seconds(2),
+        "{estimate} is far before {sent_at}"
+    );
+    assert!(estimate <= created_at, "{estimate} after {created_at}");
 }
 
 /// Collects formatted log lines in memory.

@@ -41,6 +41,7 @@ fn client(sim: &Simulator, tenant: &str, credential: Credential) -> GraphClient 
             not_found_delay: Duration::from_millis(10),
             max_not_found_retries: 3,
             attempt_timeout: Duration::from_secs(5),
+            ..RetryPolicy::default()
         },
         write_pacing: WritePacing::Off,
     })

@@ -4,9 +4,11 @@
 //! (Stop ends waits and reads at once, and lets a write already sent finish).
 //!
 //! Per attempt: a write slot (writes only), a token, one HTTP exchange, a
-//! debug log line. Between attempts: `Retry-After` or backoff for
-//! throttling and transient failures, the short delay for a 404 right after
-//! our own write, an immediate retry with a new token after a 401.
+//! debug log line, and the reply's `Date` for the estimate of Graph's clock.
+//! Between attempts: `Retry-After` or backoff for throttling and transient
+//! failures (a refused connection only a few times), the short delay for a
+//! 404 right after our own write, an immediate retry with a new token after
+//! a 401.
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::auth::{FetchContext, Secret, TokenCache, token_source};
+use super::clock::GraphClock;
 use super::endpoint;
 use super::error::{ResponseMeta, api_error};
 use super::http::{Http, Proxies, Reply};
@@ -25,7 +28,7 @@ use super::pacing::Pacer;
 use super::redact::{redact_body, redact_json};
 use super::retry::{Retrier, RetryPolicy, Wait, not_found_wait};
 use super::stop::Stop;
-use super::{CallOptions, GraphConfig, GraphError};
+use super::{CallOptions, GraphConfig, GraphError, TransportKind};
 
 /// A Microsoft Graph client for one tenant and credential. Cheap to clone;
 /// clones share the token, the write window and the Stop switch.
@@ -42,6 +45,8 @@ struct Inner {
     retry: RetryPolicy,
     pacer: Pacer,
     stop: Stop,
+    /// Graph's clock, from the `Date` of Graph's replies.
+    clock: GraphClock,
 }
 
 impl fmt::Debug for GraphClient {
@@ -69,7 +74,11 @@ impl GraphClient {
         )?;
         let pacer = Pacer::new(config.write_pacing)
             .ok_or_else(|| GraphError::config("write pacing must allow at least one write"))?;
-        let http = Http::new(&config.user_agent, Proxies::FromEnvironment, None)?;
+        let http = Http::new(
+            &config.user_agent,
+            Proxies::FromEnvironment,
+            Some(config.retry.connect_timeout),
+        )?;
         Ok(GraphClient {
             inner: Arc::new(Inner {
                 base,
@@ -78,6 +87,7 @@ impl GraphClient {
                 retry: config.retry,
                 pacer,
                 stop: Stop::new(),
+                clock: GraphClock::default(),
             }),
         })
     }
@@ -121,14 +131,40 @@ impl GraphClient {
     /// and concatenating the `value` arrays. Each page is its own call with
     /// its own retries; all share `opts.deadline`. A link back to a page
     /// already read is an error, not a loop until the deadline.
+    ///
+    /// A 404 on the first page is Graph's answer for the collection (its
+    /// owner is gone: [`GraphError::is_not_found`]). A 404 on a later page
+    /// is [`GraphError::PageNotFound`] instead, and is not retried as a
+    /// read-after-write 404: the collection was there a moment ago.
     pub async fn list(&self, path: &str, opts: &CallOptions) -> Result<Vec<Value>, GraphError> {
-        let mut url = self.resolve(path)?;
+        let first = self.resolve(path)?;
+        let list_operation = format!("GET {}", endpoint::log_path(&first));
+        let mut url = first;
         let mut items = Vec::new();
         let mut fetched = std::collections::HashSet::new();
+        let later_page_opts = CallOptions {
+            retry_not_found: false,
+            ..*opts
+        };
+        let mut page_number = 0usize;
         loop {
+            page_number += 1;
             fetched.insert(url.clone());
             let operation = format!("GET {}", endpoint::log_path(&url));
-            let reply = self.call(Method::GET, url.clone(), None, opts).await?;
+            let reply = match page_number {
+                1 => self.call(Method::GET, url.clone(), None, opts).await?,
+                _ => self
+                    .call(Method::GET, url.clone(), None, &later_page_opts)
+                    .await
+                    .map_err(|error| match error {
+                        error if error.is_not_found() => GraphError::PageNotFound {
+                            operation: list_operation.clone(),
+                            page: page_number,
+                            error: Box::new(error),
+                        },
+                        error => error,
+                    })?,
+            };
             let page = json_body(&reply, &operation)?;
             let Some(Value::Object(mut page)) = page else {
                 return Err(GraphError::invalid_response(
@@ -212,10 +248,17 @@ impl GraphClient {
         self.inner.stop.sleep(duration).await
     }
 
-    /// Graph's clock at our `local` instant (merge stub: the transport
-    /// branch supplies the estimate from `Date` headers).
-    pub fn graph_time(&self, _local: SystemTime) -> Option<time::OffsetDateTime> {
-        None
+    /// `local`, an instant on this machine's clock (e.g. `SystemTime::now()`
+    /// taken just before a create was sent), on Graph's clock: what to
+    /// compare with Graph's `createdDateTime` and other timestamps. The
+    /// estimate comes from the `Date` header of Graph's replies (not the
+    /// token endpoint's) and is never later than Graph's true time at that
+    /// instant, only up to about a second and a round trip earlier; so
+    /// anything Graph did after `local` carries a timestamp at or after
+    /// the returned one. `None` until a Graph reply with a `Date` has been
+    /// received.
+    pub fn graph_time(&self, local: SystemTime) -> Option<time::OffsetDateTime> {
+        self.inner.clock.graph_time(local)
     }
 
     /// The absolute URL of `path`, e.g. for `@odata.bind` values.
@@ -282,8 +325,21 @@ impl GraphClient {
         let is_write = method != Method::GET;
         let mut token_refreshed = false;
         let mut not_found_retries = 0u32;
+        let mut connect_failed = false;
 
         loop {
+            // After a connection failed to open, a write attempt with less
+            // time left than the connect timeout would likely end in an
+            // attempt timeout, which leaves unknown whether the write
+            // arrived (a create would then be searched for): end the call
+            // with the connect failure instead.
+            if is_write
+                && connect_failed
+                && retrier.deadline().saturating_duration_since(Instant::now())
+                    < inner.retry.connect_timeout
+            {
+                return Err(retrier.give_up());
+            }
             let attempt = retrier.start_attempt()?;
             if is_write {
                 while let Err(free_at) = inner.pacer.try_acquire(Instant::now()) {
@@ -315,9 +371,19 @@ impl GraphClient {
                 inner.stop.run(send).await?
             };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            connect_failed = matches!(
+                outcome,
+                Err(GraphError::Transport {
+                    kind: TransportKind::Connect,
+                    ..
+                })
+            );
 
             let (error, wait) = match outcome {
                 Ok(reply) => {
+                    inner
+                        .clock
+                        .observe(reply.header("date"), SystemTime::now(), Instant::now());
                     tracing::debug!(
                         method = %method,
                         path = %path,

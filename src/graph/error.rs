@@ -6,6 +6,7 @@
 //! error values end up in user diagnostics.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -13,8 +14,10 @@ use serde_json::Value;
 /// the request is safe and useful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
-    /// No connection was made (refused, DNS lookup failed, unreachable): the
-    /// request never left, so repeating it is always safe.
+    /// No connection was made (refused, DNS lookup failed, unreachable, or
+    /// not open within the connect timeout): the request never left, so
+    /// repeating it is always safe, even for a create. Whether the host
+    /// refused is [`GraphError::is_connection_refused`].
     Connect,
     /// The TLS handshake failed (untrusted or invalid certificate, protocol
     /// mismatch). Repeating will not help.
@@ -26,6 +29,59 @@ pub enum TransportKind {
     TimedOut,
     /// The request could not be built or another local failure.
     Other,
+}
+
+/// The text of a [`GraphError::Transport`], and whether the host refused
+/// the connection, which decides how long a refused call is retried
+/// ([`GraphError::is_connection_refused`]). It prints and derefs as the
+/// text, so it reads like the `String` it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportMessage {
+    text: String,
+    refused: bool,
+}
+
+impl TransportMessage {
+    /// A message for a host that refused the connection.
+    pub(crate) fn refused(text: impl Into<String>) -> Self {
+        TransportMessage {
+            text: text.into(),
+            refused: true,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<String> for TransportMessage {
+    fn from(text: String) -> Self {
+        TransportMessage {
+            text,
+            refused: false,
+        }
+    }
+}
+
+impl From<&str> for TransportMessage {
+    fn from(text: &str) -> Self {
+        TransportMessage::from(text.to_string())
+    }
+}
+
+impl fmt::Display for TransportMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::ops::Deref for TransportMessage {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
 }
 
 /// Everything the Graph client can fail with. The framework turns it into a
@@ -74,11 +130,29 @@ pub enum GraphError {
     },
 
     /// No HTTP response: connection refused or reset, DNS, TLS, or one
-    /// attempt ran out of time.
+    /// attempt ran out of time. A connect failure's message names the host
+    /// and port (never the path or query).
     #[error("{message}")]
     Transport {
         kind: TransportKind,
-        message: String,
+        message: TransportMessage,
+    },
+
+    /// A later page of a list (page 2 or after, reached through
+    /// `@odata.nextLink`) answered 404. The collection was there (page 1
+    /// was read); what is gone is the page: an expired skip token, or a
+    /// replica that lost it. So this is not [`GraphError::is_not_found`],
+    /// whose 404 means "the object is gone", and a caller must not read it
+    /// as "the collection's owner was deleted". Not retryable either: the
+    /// same link answers the same; reading the list again starts from the
+    /// first page. `error` is the page's own 404, with its request-id.
+    #[error(
+        "{operation}: page {page} of the list answered 404 although the list itself was found (its next link no longer works, e.g. an expired skip token); reading the list again starts afresh: {error}"
+    )]
+    PageNotFound {
+        operation: String,
+        page: usize,
+        error: Box<GraphError>,
     },
 
     /// The call's deadline arrived while it was still being retried (or
@@ -112,12 +186,23 @@ pub enum GraphError {
 
 impl GraphError {
     /// True when Graph said the object does not exist (404), also when that
-    /// was the last error before a retry budget ran out.
+    /// was the last error before a retry budget ran out. A 404 on a later
+    /// page of a list ([`GraphError::PageNotFound`]) is not.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
 
-    /// The HTTP status behind this error, looking through `Timeout`.
+    /// True when the host refused the connection (nothing listens on the
+    /// port, or a firewall rejects it): a [`TransportKind::Connect`] failure
+    /// that is retried only briefly (see [`crate::graph::RetryPolicy`]),
+    /// since it seldom goes away within a call.
+    pub fn is_connection_refused(&self) -> bool {
+        matches!(self, GraphError::Transport { kind: TransportKind::Connect, message } if message.refused)
+    }
+
+    /// The HTTP status behind this error, looking through `Timeout`. `None`
+    /// for [`GraphError::PageNotFound`], so that a status check cannot take
+    /// a lost page for a missing collection.
     pub fn status(&self) -> Option<u16> {
         match self {
             GraphError::Api { status, .. } => Some(*status),
@@ -134,6 +219,7 @@ impl GraphError {
             GraphError::Api { request_id, .. } => request_id.as_deref(),
             GraphError::Auth { trace_id, .. } => trace_id.as_deref(),
             GraphError::Timeout { last, .. } => last.as_ref().and_then(|last| last.request_id()),
+            GraphError::PageNotFound { error, .. } => error.request_id(),
             _ => None,
         }
     }
@@ -169,6 +255,21 @@ impl GraphError {
                 last.as_ref().is_some_and(|l| l.may_have_been_processed())
             }
             _ => false,
+        }
+    }
+
+    /// The error a retry budget gives up with: this one, its message saying
+    /// how many attempts were made.
+    pub(crate) fn after_attempts(self, attempts: u32) -> GraphError {
+        match self {
+            GraphError::Transport { kind, message } => GraphError::Transport {
+                kind,
+                message: TransportMessage {
+                    text: format!("{}; gave up after {attempts} attempt(s)", message.text),
+                    refused: message.refused,
+                },
+            },
+            other => other,
         }
     }
 
@@ -345,8 +446,15 @@ pub(crate) fn auth_error(status: u16, body: &[u8]) -> GraphError {
 /// opened in time is `Connect` (the request never left), not `TimedOut`.
 /// The URL is dropped from the message: its query string can carry filter
 /// values, skip tokens or sign-in parameters, and the message reaches logs
-/// and diagnostics.
-pub(crate) fn transport_error(error: reqwest::Error) -> GraphError {
+/// and diagnostics. A connect failure names the host and port instead
+/// ("cannot connect to 127.0.0.1:9: Connection refused (os error 111)"),
+/// and `connect_timeout` is the limit the client had set, for the message
+/// of a connection that did not open in time.
+pub(crate) fn transport_error(
+    error: reqwest::Error,
+    connect_timeout: Option<Duration>,
+) -> GraphError {
+    let authority = error.url().and_then(authority);
     let error = error.without_url();
     let kind = if error.is_builder() {
         TransportKind::Other
@@ -359,10 +467,61 @@ pub(crate) fn transport_error(error: reqwest::Error) -> GraphError {
     } else {
         TransportKind::Interrupted
     };
-    GraphError::Transport {
-        kind,
-        message: error_chain(&error),
+    let message = match (kind, authority) {
+        (TransportKind::Connect, Some(authority)) => {
+            // The connect timeout shows as reqwest's own timeout error or
+            // as an `io::Error` of kind `TimedOut`, whichever timer fires.
+            let root = root_io_error(&error);
+            let cause = match connect_timeout {
+                Some(limit) if error.is_timeout() => {
+                    format!("no connection within {} ms", limit.as_millis())
+                }
+                _ => root_cause(&error),
+            };
+            let text = format!("cannot connect to {authority}: {cause}");
+            if root.is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused) {
+                TransportMessage::refused(text)
+            } else {
+                TransportMessage::from(text)
+            }
+        }
+        _ => TransportMessage::from(error_chain(&error)),
+    };
+    GraphError::Transport { kind, message }
+}
+
+/// `host:port` of a URL (the scheme's port when none is given), for
+/// messages that must not carry the path or query.
+fn authority(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// The innermost `io::Error` of a chain, where the operating system's
+/// reason (refused, timed out) is.
+fn root_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    let mut found = None;
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            found = Some(io);
+        }
+        current = error.source();
     }
+    found
+}
+
+/// The text of the last error in a chain ("Connection refused (os error
+/// 111)"), without the wrappers' "error sending request: client error".
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
 }
 
 /// "outer: cause: root cause", so the user sees e.g. "Connection refused".
@@ -664,7 +823,7 @@ mod tests {
         };
         let transport = |kind| GraphError::Transport {
             kind,
-            message: String::new(),
+            message: "".into(),
         };
         let cases: Vec<(GraphError, bool, Option<u16>)> = vec![
             (api(429), true, Some(429)),
@@ -687,11 +846,68 @@ mod tests {
             (GraphError::Cancelled, false, None),
             (GraphError::config("x"), false, None),
             (GraphError::invalid_response("GET /x", "y"), false, None),
+            (
+                GraphError::PageNotFound {
+                    operation: "GET /x".into(),
+                    page: 2,
+                    error: Box::new(api(404)),
+                },
+                false,
+                None,
+            ),
         ];
         for (error, retryable, status) in cases {
             assert_eq!(error.is_retryable(), retryable, "{error:?}");
             assert_eq!(error.status(), status, "{error:?}");
+            assert!(!error.is_connection_refused(), "{error:?}");
         }
+    }
+
+    #[test]
+    fn a_lost_later_page_is_not_a_missing_collection() {
+        let page = GraphError::Api {
+            status: 404,
+            code: "ResourceNotFound".into(),
+            message: "gone".into(),
+            request_id: Some("rid-page".into()),
+            client_request_id: "crid".into(),
+            date: None,
+        };
+        assert!(page.is_not_found());
+        let error = GraphError::PageNotFound {
+            operation: "GET /beta/deviceManagement/deviceConfigurations".into(),
+            page: 3,
+            error: Box::new(page),
+        };
+        assert!(!error.is_not_found());
+        assert!(!error.may_have_been_processed());
+        assert_eq!(error.request_id(), Some("rid-page"));
+        let text = error.to_string();
+        assert!(
+            text.starts_with("GET /beta/deviceManagement/deviceConfigurations: page 3 of the list"),
+            "{text}"
+        );
+        assert!(text.contains("request-id: rid-page"), "{text}");
+    }
+
+    #[test]
+    fn refused_connections_are_told_apart_and_count_their_attempts() {
+        let refused = GraphError::Transport {
+            kind: TransportKind::Connect,
+            message: TransportMessage::refused("cannot connect to 127.0.0.1:9: Connection refused"),
+        };
+        assert!(refused.is_connection_refused());
+        assert!(refused.is_retryable());
+        assert!(!refused.may_have_been_processed());
+        let given_up = refused.after_attempts(4);
+        assert!(given_up.is_connection_refused());
+        assert_eq!(
+            given_up.to_string(),
+            "cannot connect to 127.0.0.1:9: Connection refused; gave up after 4 attempt(s)"
+        );
+        let message: TransportMessage = "reset".into();
+        assert_eq!(&*message, "reset");
+        assert_eq!(message.as_str(), "reset");
     }
 
     #[test]

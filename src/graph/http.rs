@@ -70,12 +70,15 @@ pub(crate) struct Http {
     /// For other hosts, when proxies are allowed.
     proxied: Option<reqwest::Client>,
     user_agent: HeaderValue,
+    /// For the message of a connection that did not open in time.
+    connect_timeout: Option<Duration>,
 }
 
 impl Http {
     /// `connect_timeout` makes a connection that does not open in time fail
-    /// (retryably, as `Connect`) rather than wait for the whole attempt:
-    /// for machine-local endpoints that answer at once or not at all.
+    /// (retryably, as `Connect`: nothing was sent, so even a create may be
+    /// repeated) rather than wait for the whole attempt, which would leave
+    /// unknown whether the request arrived.
     pub(crate) fn new(
         user_agent: &str,
         proxies: Proxies,
@@ -118,6 +121,7 @@ impl Http {
             direct: build(None, false)?,
             proxied,
             user_agent,
+            connect_timeout,
         })
     }
 
@@ -142,10 +146,11 @@ impl Http {
         timeout: Duration,
     ) -> Result<Reply, GraphError> {
         let attempt = async {
-            let response = request.send().await.map_err(transport_error)?;
+            let failed = |error| transport_error(error, self.connect_timeout);
+            let response = request.send().await.map_err(failed)?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(transport_error)?;
+            let body = response.bytes().await.map_err(failed)?;
             Ok(Reply {
                 status,
                 headers,
@@ -156,7 +161,7 @@ impl Http {
             Ok(reply) => reply,
             Err(_) => Err(GraphError::Transport {
                 kind: TransportKind::TimedOut,
-                message: format!("no complete response within {} ms", timeout.as_millis()),
+                message: format!("no complete response within {} ms", timeout.as_millis()).into(),
             }),
         }
     }
@@ -218,6 +223,15 @@ mod tests {
             "{error:?}"
         );
         assert!(error.is_retryable());
+        assert!(error.is_connection_refused());
+        assert!(!error.may_have_been_processed());
+        let text = error.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "cannot connect to 127.0.0.1:{port}: Connection refused"
+            )),
+            "{text}"
+        );
     }
 
     #[tokio::test]
@@ -394,6 +408,11 @@ mod tests {
             "{error:?}"
         );
         assert!(!error.may_have_been_processed());
+        assert!(!error.is_connection_refused());
+        assert_eq!(
+            error.to_string(),
+            format!("cannot connect to {address}: no connection within 200 ms")
+        );
         drop(listener);
     }
 }

@@ -1,5 +1,5 @@
 //! The Microsoft Graph client: sign-in, HTTP, retries with `Retry-After`,
-//! paging, write pacing and `GraphError`.
+//! paging, write pacing, Graph's clock and `GraphError`.
 //!
 //! Plain HTTP and `serde_json::Value` bodies: this layer knows nothing of
 //! Terraform, resources or the simulator, and must not import them. The
@@ -10,6 +10,7 @@ mod auth;
 mod azure_cli;
 mod certificate;
 mod client;
+mod clock;
 mod endpoint;
 mod entra;
 mod error;
@@ -29,7 +30,7 @@ use tokio::time::Instant;
 pub use auth::{Credential, Secret};
 pub use certificate::{CertificateError, ClientCertificate};
 pub use client::GraphClient;
-pub use error::{GraphError, TransportKind};
+pub use error::{GraphError, TransportKind, TransportMessage};
 pub use federated::{FederatedToken, TOKEN_EXCHANGE_AUDIENCE};
 pub use managed_identity::{IMDS_TOKEN_URL, ManagedIdentityEndpoint};
 pub use pacing::WritePacing;

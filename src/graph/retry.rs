@@ -3,7 +3,10 @@
 //! [`Retrier`], which keeps one logical call within its deadline.
 //!
 //! This module decides timing only; which errors are worth repeating is
-//! decided by the caller from `GraphError`. It never sleeps past a deadline.
+//! decided by the caller from `GraphError`. The one exception is a refused
+//! connection, which every caller would repeat (nothing was sent) but which
+//! gets a budget of its own here, so that the token requests and the Graph
+//! calls share it. It never sleeps past a deadline.
 
 use std::time::{Duration, SystemTime};
 
@@ -31,6 +34,20 @@ pub struct RetryPolicy {
     pub max_not_found_retries: u32,
     /// Time limit of one attempt (connect, send, whole response).
     pub attempt_timeout: Duration,
+    /// Time limit for opening a connection. A connection that does not open
+    /// in time is a `Connect` failure, which is known not to have reached
+    /// the server (so even a create is retried), rather than an attempt
+    /// timeout, which leaves that unknown.
+    pub connect_timeout: Duration,
+    /// How often a call is repeated after the host refused the connection
+    /// (nothing listens there: a wrong port, a service not started). Such a
+    /// failure seldom clears up within a call, so it ends the call soon
+    /// rather than at its deadline; other transient failures are retried
+    /// until the deadline.
+    pub max_refused_retries: u32,
+    /// Refused connections are retried (with the usual backoff) only while
+    /// the retry starts within this long of the first refusal of the call.
+    pub refused_window: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -41,6 +58,9 @@ impl Default for RetryPolicy {
             not_found_delay: Duration::from_secs(2),
             max_not_found_retries: 30,
             attempt_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_refused_retries: 3,
+            refused_window: Duration::from_secs(5),
         }
     }
 }
@@ -75,14 +95,20 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
         return value.parse::<u64>().ok().map(Duration::from_secs);
     }
+    let at = parse_http_date(value)?;
+    let now = OffsetDateTime::from(now);
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date in its one current form (IMF-fixdate, RFC 9110 §5.6.7),
+/// `Tue, 01 Apr 2025 10:00:30 GMT`, as `Retry-After` and `Date` carry it.
+pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
     let format = format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    let at = time::PrimitiveDateTime::parse(value, format)
-        .ok()?
-        .assume_utc();
-    let now = OffsetDateTime::from(now);
-    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
+    time::PrimitiveDateTime::parse(value.trim(), format)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
 }
 
 /// Microsoft's `x-ms-retry-after-ms` header, in milliseconds.
@@ -135,7 +161,9 @@ pub(crate) fn wait_fits(now: Instant, wait: Duration, deadline: Instant) -> bool
 
 /// The retry state of one logical call (one `get`, one token request, one
 /// page of a list): counts attempts, remembers the last error and turns a
-/// wait that would cross the deadline into `GraphError::Timeout`.
+/// wait that would cross the deadline into `GraphError::Timeout`. A refused
+/// connection is given up on after the policy's few retries, with that
+/// error itself.
 pub(crate) struct Retrier<'a> {
     policy: &'a RetryPolicy,
     stop: &'a Stop,
@@ -144,6 +172,9 @@ pub(crate) struct Retrier<'a> {
     attempts: u32,
     backoffs: u32,
     last: Option<GraphError>,
+    /// Refused connections so far, and when the first one came back.
+    refused: u32,
+    first_refused: Option<Instant>,
 }
 
 impl<'a> Retrier<'a> {
@@ -161,6 +192,8 @@ impl<'a> Retrier<'a> {
             attempts: 0,
             backoffs: 0,
             last: None,
+            refused: 0,
+            first_refused: None,
         }
     }
 
@@ -188,8 +221,21 @@ impl<'a> Retrier<'a> {
     }
 
     /// Waits before repeating after `error`; `Timeout` (carrying `error`)
-    /// if the wait would cross the deadline, `Cancelled` if stopped.
+    /// if the wait would cross the deadline, `Cancelled` if stopped. After a
+    /// refused connection beyond the policy's refused budget: `error`
+    /// itself, saying how many attempts were made.
     pub(crate) async fn pause(&mut self, error: GraphError, wait: Wait) -> Result<(), GraphError> {
+        let now = Instant::now();
+        let refused_since = if error.is_connection_refused() {
+            self.refused += 1;
+            let first = *self.first_refused.get_or_insert(now);
+            if self.refused > self.policy.max_refused_retries {
+                return Err(error.after_attempts(self.attempts));
+            }
+            Some(first)
+        } else {
+            None
+        };
         let delay = match wait {
             Wait::Exactly(delay) => delay,
             Wait::Backoff => {
@@ -201,6 +247,12 @@ impl<'a> Retrier<'a> {
                 asked.max(backoff(self.policy, self.backoffs))
             }
         };
+        if let Some(first) = refused_since {
+            let window_end = first.checked_add(self.policy.refused_window);
+            if !window_end.is_some_and(|end| wait_fits(now, delay, end)) {
+                return Err(error.after_attempts(self.attempts));
+            }
+        }
         tracing::debug!(
             operation = %self.operation,
             attempt = self.attempts,
@@ -442,6 +494,97 @@ mod tests {
             stopped.start_attempt(),
             Err(GraphError::Cancelled)
         ));
+    }
+
+    fn refused() -> GraphError {
+        GraphError::Transport {
+            kind: super::super::TransportKind::Connect,
+            message: super::super::error::TransportMessage::refused(
+                "cannot connect to 127.0.0.1:9: Connection refused",
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_connections_get_a_few_retries_only() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        let stop = Stop::new();
+        let mut retrier = Retrier::new(
+            &policy,
+            &stop,
+            Instant::now() + Duration::from_secs(60),
+            "GET /x".into(),
+        );
+        // Other failures between refusals do not count against the budget.
+        retrier.start_attempt().unwrap();
+        retrier
+            .pause(GraphError::config("other"), Wait::Backoff)
+            .await
+            .unwrap();
+        for _ in 0..policy.max_refused_retries {
+            retrier.start_attempt().unwrap();
+            retrier.pause(refused(), Wait::Backoff).await.unwrap();
+        }
+        let attempts = retrier.start_attempt().unwrap();
+        let error = retrier
+            .pause(refused(), Wait::Backoff)
+            .await
+            .expect_err("the fourth refusal ends the call");
+        assert!(error.is_connection_refused(), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .ends_with(&format!("; gave up after {attempts} attempt(s)")),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refused_connections_are_retried_only_within_the_window() {
+        // Backoff steps of 400 ms against a 300 ms window: the first retry
+        // fits only when its jittered wait is short, and none starts after
+        // the window.
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(400),
+            max_delay: Duration::from_millis(400),
+            refused_window: Duration::from_millis(300),
+            max_refused_retries: 100,
+            ..RetryPolicy::default()
+        };
+        let stop = Stop::new();
+        let mut retrier = Retrier::new(
+            &policy,
+            &stop,
+            Instant::now() + Duration::from_secs(60),
+            "GET /x".into(),
+        );
+        let started = Instant::now();
+        let error = loop {
+            retrier.start_attempt().unwrap();
+            if let Err(error) = retrier.pause(refused(), Wait::Backoff).await {
+                break error;
+            }
+        };
+        // (A margin for the timer and a busy machine.)
+        assert!(started.elapsed() < Duration::from_millis(380));
+        assert!(
+            matches!(error, GraphError::Transport { .. }),
+            "the refusal itself, not a Timeout: {error:?}"
+        );
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date(" Tue, 01 Apr 2025 10:00:30 GMT"),
+            Some(time::macros::datetime!(2025-04-01 10:00:30 UTC))
+        );
+        assert_eq!(parse_http_date("Tue, 01 Apr 2025 10:00:30 +0000"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Injected failures: throttling, server errors, dropped connections, token
-//! endpoint outages and Graph's read-after-write delay. Each armed fault
+//! endpoint outages, Graph's read-after-write delay and lost list pages. Each armed fault
 //! applies to the next `count` matching requests, then disarms.
 //!
 //! This module only decides *whether* a request fails and how; rendering the
@@ -57,6 +57,10 @@ pub enum Fault {
     SlowResponse { count: u32, delay_ms: u64 },
     /// The token endpoint answers 500 `temporarily_unavailable`.
     TokenError { count: u32 },
+    /// The next `count` requests that follow an `@odata.nextLink` (their
+    /// query has a `$skiptoken`) answer 404, as when a skip token expired
+    /// or a replica lost the page; first pages are not affected.
+    NextLinkNotFound { count: u32 },
 }
 
 fn gateway_timeout() -> u16 {
@@ -73,7 +77,8 @@ impl Fault {
             | Fault::LoseResponse { count }
             | Fault::FailAfterHandling { count, .. }
             | Fault::SlowResponse { count, .. }
-            | Fault::TokenError { count } => *count,
+            | Fault::TokenError { count }
+            | Fault::NextLinkNotFound { count } => *count,
         }
     }
 }
@@ -188,6 +193,24 @@ impl FaultQueue {
             .iter()
             .position(|armed| matches!(armed.fault, Fault::TokenError { .. }))
         {
+            Some(index) => {
+                self.consume(index);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a request with `method` that follows a next link must answer
+    /// 404 now (consumes one use of a `NextLinkNotFound`).
+    pub fn take_next_link_404(&mut self, method: &str) -> bool {
+        match self.armed.iter().position(|armed| {
+            matches!(armed.fault, Fault::NextLinkNotFound { .. })
+                && armed
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        }) {
             Some(index) => {
                 self.consume(index);
                 true
@@ -348,6 +371,18 @@ mod tests {
                 delay_ms: 500
             }
         );
+        let next_link: Fault =
+            serde_json::from_str(r#"{"kind":"nextLinkNotFound","count":1}"#).expect("parses");
+        assert_eq!(next_link, Fault::NextLinkNotFound { count: 1 });
+        let mut queue = FaultQueue::default();
+        queue.push(next_link, None);
+        assert_eq!(
+            queue.take_graph("GET"),
+            None,
+            "not a fault of every request"
+        );
+        assert!(queue.take_next_link_404("GET"));
+        assert!(!queue.take_next_link_404("GET"));
         let mut queue = FaultQueue::default();
         queue.push(fault, Some("POST"));
         assert_eq!(queue.take_graph("GET"), None);

@@ -57,7 +57,7 @@
 //! * Admin (no auth, not recorded, no faults): `GET /_simulator/objects`
 //!   (JSON array as `GET` returns them), `GET /_simulator/requests` (array of
 //!   [`RecordedRequest`]), `POST /_simulator/faults` with
-//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"loseResponse"|"failAfterHandling"|"slowResponse"|"tokenError",
+//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"loseResponse"|"failAfterHandling"|"slowResponse"|"tokenError"|"nextLinkNotFound",
 //!   "count":N, "retryAfterSecs":S?, "status":503?, "method":"GET"?}` (204),
 //!   `POST /_simulator/reset` (204; clears objects, faults, requests and the
 //!   write count; issued tokens stay valid).
@@ -143,7 +143,9 @@
 //! faults (throttle, server error, drop, lost, failed-after-handling or slow
 //! response) apply after
 //! the bearer check and before the handler, in the order they were armed; `TokenError` applies to
-//! the token endpoint only. A dropped request is recorded with status 0. With
+//! the token endpoint only. `NextLinkNotFound` makes the next request with a
+//! `$skiptoken` (a page reached through `@odata.nextLink`) answer 404
+//! `ResourceNotFound`. A dropped request is recorded with status 0. With
 //! [`SimConfig::enforce_write_limit`] (the default), the 101st write within
 //! 20 s answers 429 with `Retry-After`.
 

@@ -411,6 +411,12 @@ fn graph(
         Some(Action::Delay { millis }) => delay = Some(Duration::from_millis(millis)),
         None => {}
     }
+    if follows_next_link(parts.uri.query()) && state.faults.take_next_link_404(method.as_str()) {
+        return GraphError::not_found(
+            "The page this $skiptoken pointed at is no longer available.",
+        )
+        .into();
+    }
     if is_write(method) {
         if shared.config.enforce_write_limit {
             if let Some(wait) = write_limit_wait(&mut state) {
@@ -1024,6 +1030,15 @@ fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(name, value);
     }
+}
+
+/// Whether a query carries a `$skiptoken`, i.e. the request follows an
+/// `@odata.nextLink`.
+fn follows_next_link(query: Option<&str>) -> bool {
+    odata::query_pairs(query)
+        .unwrap_or_default()
+        .iter()
+        .any(|(key, _)| key.eq_ignore_ascii_case("$skiptoken"))
 }
 
 /// Arms a fault from the admin API's JSON.
