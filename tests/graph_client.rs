@@ -37,6 +37,7 @@ fn config_for(sim: &Simulator) -> GraphConfig {
     let sim_config = sim.config();
     GraphConfig {
         graph_endpoint: sim.base_url(),
+        graph_resource: "https://graph.microsoft.com".into(),
         authority_host: sim.base_url(),
         tenant_id: sim_config.tenant_id.clone(),
         credential: Credential::ClientSecret {
@@ -424,7 +425,10 @@ async fn one_token_serves_many_calls_and_is_refreshed_before_expiry() {
 
     let form = token_requests(&sim)[0].body.clone().expect("form recorded");
     assert_eq!(form["grant_type"], "client_credentials");
-    assert_eq!(form["scope"], format!("{}/.default", sim.base_url()));
+    assert_eq!(
+        form["scope"], "https://graph.microsoft.com/.default",
+        "the token is for Graph, not for the URL requests go to"
+    );
 }
 
 #[tokio::test]

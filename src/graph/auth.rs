@@ -114,16 +114,19 @@ impl Credential {
     }
 }
 
-/// The flow that turns `credential` into Graph tokens. The Entra ID flows
-/// need the tenant's token endpoint; managed identity and the CLI ask for
-/// the Graph root as resource.
+/// The flow that turns `credential` into Graph tokens for `graph_resource`
+/// (`GraphConfig::graph_resource`, never the URL requests go to). The
+/// Entra ID flows need the tenant's token endpoint and ask for the scope
+/// `{graph_resource}/.default`; managed identity and the CLI ask for the
+/// resource itself.
 pub(crate) fn token_source(
     credential: Credential,
     tenant_id: &str,
     authority: &Url,
-    graph_root: &Url,
+    graph_resource: &str,
     user_agent: &str,
 ) -> Result<Box<dyn TokenSource>, GraphError> {
+    let graph_resource = endpoint::parse_root("graph_resource", graph_resource)?;
     let client_id_set = |client_id: &str| {
         if client_id.trim().is_empty() {
             Err(GraphError::config("client_id is empty"))
@@ -136,11 +139,11 @@ pub(crate) fn token_source(
         Ok(Box::new(EntraFlow {
             token_url: endpoint::token_url(authority, tenant_id)?,
             client_id,
-            scope: endpoint::scope(graph_root),
+            scope: endpoint::scope(&graph_resource),
             proof,
         }))
     };
-    let resource = graph_root.as_str().trim_end_matches('/').to_string();
+    let resource = graph_resource.as_str().trim_end_matches('/').to_string();
     match credential {
         Credential::ClientSecret {
             client_id,
@@ -367,10 +370,13 @@ mod tests {
         assert_eq!(secret.expose(), "hunter2");
     }
 
+    /// Every flow asks for the Graph resource it is handed, whatever URL
+    /// the requests then go to (the client never shows this function its
+    /// `graph_endpoint`).
     #[test]
-    fn every_flow_uses_the_cloud_hosts() {
+    fn every_flow_asks_for_the_graph_resource_it_is_given() {
         let authority = Url::parse("https://login.microsoftonline.us").unwrap();
-        let graph = Url::parse("https://dod-graph.microsoft.us").unwrap();
+        let graph = "https://dod-graph.microsoft.us";
         let certificate = ClientCertificate::from_pkcs12(
             include_bytes!("../../tests/fixtures/auth/app-cert.pfx"),
             &Secret::new("fixture-pfx-password"),
@@ -391,7 +397,7 @@ mod tests {
             },
         ];
         for credential in credentials {
-            let source = token_source(credential, "contoso", &authority, &graph, "t").unwrap();
+            let source = token_source(credential, "contoso", &authority, graph, "t").unwrap();
             let debug = format!("{source:?}");
             assert!(
                 debug.contains("Domain(\"login.microsoftonline.us\")")
@@ -416,13 +422,24 @@ mod tests {
                 program: PathBuf::from("/usr/bin/az"),
             },
         ] {
-            let source = token_source(credential, "", &authority, &graph, "t").unwrap();
+            let source = token_source(credential, "", &authority, graph, "t").unwrap();
             let debug = format!("{source:?}");
             assert!(
                 debug.contains("resource: \"https://dod-graph.microsoft.us\""),
                 "{debug}"
             );
             assert!(!debug.contains("header-secret"), "{debug}");
+        }
+        let secret = || Credential::ClientSecret {
+            client_id: "app".into(),
+            client_secret: Secret::new("s"),
+        };
+        for bad in ["", "graph.microsoft.com", "http://graph.microsoft.com"] {
+            let error = token_source(secret(), "contoso", &authority, bad, "t").unwrap_err();
+            assert!(
+                error.to_string().contains("graph_resource"),
+                "{bad:?}: {error}"
+            );
         }
     }
 

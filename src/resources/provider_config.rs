@@ -73,14 +73,17 @@ const ENVIRONMENT: Setting = text(
     &["ARM_ENVIRONMENT"],
     false,
     "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
-     `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
+     `usgovernmentl5` (alias `dod`) or `china`. Selects the login host, the Graph host and the Graph \
+     resource tokens are requested for.",
 );
 const GRAPH_ENDPOINT: Setting = text(
     "graph_endpoint",
     &["INTUNE_GRAPH_ENDPOINT"],
     false,
     "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
-     `http://` is accepted only for loopback hosts.",
+     `http://` is accepted only for loopback hosts. Changes only where requests go: tokens are still \
+     requested for the cloud's Graph resource (that of the cloud whose Graph host this names, else \
+     `environment`'s).",
 );
 const AUTHORITY_HOST: Setting = text(
     "authority_host",
@@ -195,12 +198,17 @@ const SETTINGS: &[Setting] = &[
     AUTHORITY_HOST,
 ];
 
-/// A national cloud: its keyword, aliases, login root and Graph root.
+/// A national cloud: its keyword, aliases, login root, Graph root and the
+/// Graph resource id its tokens are issued for.
 pub struct Cloud {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub authority_host: &'static str,
     pub graph_endpoint: &'static str,
+    /// The audience of its Graph tokens (the same text as the default
+    /// `graph_endpoint`, but not the same job: this one never changes with
+    /// `graph_endpoint`).
+    pub graph_resource: &'static str,
 }
 
 /// The clouds `environment` selects (docs/index.md shows this table).
@@ -210,24 +218,28 @@ pub const CLOUDS: &[Cloud] = &[
         aliases: &["public"],
         authority_host: "https://login.microsoftonline.com",
         graph_endpoint: "https://graph.microsoft.com",
+        graph_resource: "https://graph.microsoft.com",
     },
     Cloud {
         name: "usgovernment",
         aliases: &["usgovernmentl4"],
         authority_host: "https://login.microsoftonline.us",
         graph_endpoint: "https://graph.microsoft.us",
+        graph_resource: "https://graph.microsoft.us",
     },
     Cloud {
         name: "usgovernmentl5",
         aliases: &["dod"],
         authority_host: "https://login.microsoftonline.us",
         graph_endpoint: "https://dod-graph.microsoft.us",
+        graph_resource: "https://dod-graph.microsoft.us",
     },
     Cloud {
         name: "china",
         aliases: &[],
         authority_host: "https://login.chinacloudapi.cn",
         graph_endpoint: "https://microsoftgraph.chinacloudapi.cn",
+        graph_resource: "https://microsoftgraph.chinacloudapi.cn",
     },
 ];
 
@@ -236,6 +248,24 @@ pub fn cloud(name: &str) -> Option<&'static Cloud> {
     CLOUDS
         .iter()
         .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+}
+
+/// The Graph resource id tokens are requested for: that of the cloud whose
+/// Graph host `graph_endpoint` names (any case, any port), else that of
+/// `environment`'s cloud (a simulator, a proxy, or no `graph_endpoint`).
+/// Where requests go never changes whom the token is for.
+pub fn graph_resource(graph_endpoint: Option<&str>, environment: &Cloud) -> &'static str {
+    let host = |url: &str| {
+        reqwest::Url::parse(url.trim())
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+    };
+    let named = graph_endpoint.and_then(host).and_then(|endpoint_host| {
+        CLOUDS
+            .iter()
+            .find(|c| host(c.graph_resource).as_deref() == Some(endpoint_host.as_str()))
+    });
+    named.unwrap_or(environment).graph_resource
 }
 
 /// Reads an environment variable; tests substitute a map.
@@ -480,10 +510,10 @@ impl ProviderDefinition for IntuneProvider {
                 return None;
             }
         };
-        let graph_endpoint = self
-            .resolve(config, &GRAPH_ENDPOINT)
-            .map(|r| r.value)
-            .unwrap_or_else(|| cloud.graph_endpoint.to_string());
+        let configured_endpoint = self.resolve(config, &GRAPH_ENDPOINT).map(|r| r.value);
+        let graph_resource = graph_resource(configured_endpoint.as_deref(), cloud).to_string();
+        let graph_endpoint =
+            configured_endpoint.unwrap_or_else(|| cloud.graph_endpoint.to_string());
         let authority_host = self
             .resolve(config, &AUTHORITY_HOST)
             .map(|r| r.value)
@@ -495,6 +525,7 @@ impl ProviderDefinition for IntuneProvider {
         );
         let graph_config = GraphConfig {
             graph_endpoint,
+            graph_resource,
             authority_host,
             tenant_id: choice.tenant_id,
             credential: choice.credential,
@@ -714,6 +745,101 @@ mod tests {
                 .detail
                 .contains("environment variable ARM_ENVIRONMENT")
         );
+    }
+
+    #[test]
+    fn tokens_are_for_the_graph_resource_of_the_endpoint_host_or_the_environment() {
+        // (graph_endpoint, environment, resource)
+        let cases = [
+            (None, "global", "https://graph.microsoft.com"),
+            (None, "usgovernment", "https://graph.microsoft.us"),
+            (None, "dod", "https://dod-graph.microsoft.us"),
+            (None, "china", "https://microsoftgraph.chinacloudapi.cn"),
+            // Each cloud's Graph host names its cloud, whatever environment says.
+            (
+                Some("https://graph.microsoft.com"),
+                "china",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("https://graph.microsoft.us"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("https://dod-graph.microsoft.us/"),
+                "global",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("https://microsoftgraph.chinacloudapi.cn"),
+                "usgovernment",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
+            (
+                Some("https://GRAPH.Microsoft.US"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some(" https://graph.microsoft.us:443 "),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("https://graph.microsoft.us:8443"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            // A simulator or a proxy: the environment's cloud.
+            (
+                Some("http://127.0.0.1:8443"),
+                "global",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "usgovernment",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "usgovernmentl5",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "china",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
+            (
+                Some("http://localhost:8443"),
+                "public",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("https://graph-proxy.contoso.com"),
+                "dod",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("https://graph.microsoft.us.contoso.com"),
+                "global",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("not a url"),
+                "usgovernment",
+                "https://graph.microsoft.us",
+            ),
+        ];
+        for (endpoint, environment, expected) in cases {
+            assert_eq!(
+                graph_resource(endpoint, cloud(environment).unwrap()),
+                expected,
+                "{endpoint:?} in {environment}"
+            );
+        }
     }
 
     #[test]
