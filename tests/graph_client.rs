@@ -431,6 +431,54 @@ async fn one_token_serves_many_calls_and_is_refreshed_before_expiry() {
     );
 }
 
+/// Entra ID fails when the token is due for refresh but still valid: calls
+/// go on with the cached token until it expires, and only then fail.
+#[tokio::test]
+async fn a_failed_refresh_keeps_using_the_token_until_it_expires() {
+    let sim = start(SimConfig {
+        token_lifetime: Duration::from_secs(2),
+        ..SimConfig::default()
+    });
+    let client = client_for(&sim);
+    client.list(PROFILES, &opts()).await.expect("first token");
+    // A 2 s token is due for refresh after 1 s; Entra ID is down from then.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.inject(Fault::TokenError { count: 10_000 });
+    let started = Instant::now();
+    client
+        .list(PROFILES, &opts())
+        .await
+        .expect("the cached token still works");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "the refresh gave up in time to use the token: {:?}",
+        started.elapsed()
+    );
+    let refreshes = token_requests(&sim);
+    assert!(
+        refreshes.len() > 1 && statuses(&refreshes[1..]).iter().all(|s| *s == 500),
+        "the refresh was tried: {:?}",
+        statuses(&refreshes)
+    );
+    assert_eq!(statuses(&graph_requests(&sim)), [200, 200]);
+
+    // Once it has expired, the call fails with the token endpoint's error.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let error = client
+        .list(PROFILES, &CallOptions::within(Duration::from_secs(1)))
+        .await
+        .expect_err("no token");
+    assert!(
+        error.to_string().contains("temporarily_unavailable"),
+        "{error}"
+    );
+    assert_eq!(
+        graph_requests(&sim).len(),
+        2,
+        "nothing sent without a token"
+    );
+}
+
 #[tokio::test]
 async fn token_endpoint_failures_are_retried() {
     let sim = start(SimConfig::default());
