@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::framework::{Attribute, Block, Diagnostics, Mode, ProviderDefinition, Schema};
-use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, WritePacing};
+use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, Secret, WritePacing};
 use crate::value::{AttributePath, Type, Value};
-use credentials::{ChoiceError, Resolved, Settings, Skipped};
+use credentials::{ChoiceError, Resolved, SECRET_VARIABLES, Settings, Skipped};
 
 /// How long configuring may spend signing in (retries of throttled or
 /// failing token requests included).
@@ -310,12 +310,20 @@ impl IntuneProvider {
         }
     }
 
-    /// The attribute when set, else the first environment variable set.
-    /// Booleans come back as `true`/`false` from the attribute and as
-    /// written from a variable. `None` also while the attribute is unknown
-    /// (known only after apply): what it will be, and so whether the
-    /// variable applies, cannot be told yet, and checks skip the setting.
+    /// A setting that is not sensitive; see [`IntuneProvider::resolve_as`].
     fn resolve(&self, config: &Value, s: &Setting) -> Option<Resolved> {
+        debug_assert!(!s.sensitive, "{} must be resolved as a secret", s.name);
+        self.resolve_as(config, s)
+    }
+
+    /// The attribute when set, else the first environment variable set, as
+    /// `T`: [`Secret`] for sensitive settings, so the value is wrapped the
+    /// moment it is read. Booleans come back as `true`/`false` from the
+    /// attribute and as written from a variable. `None` also while the
+    /// attribute is unknown (known only after apply): what it will be, and
+    /// so whether the variable applies, cannot be told yet, and checks skip
+    /// the setting.
+    fn resolve_as<T: From<String>>(&self, config: &Value, s: &Setting) -> Option<Resolved<T>> {
         if config.get(s.name).is_unknown() {
             return None;
         }
@@ -329,7 +337,7 @@ impl IntuneProvider {
         };
         if let Some(value) = attribute {
             return Some(Resolved {
-                value,
+                value: T::from(value),
                 source: format!("attribute {}", s.name),
                 from_attribute: true,
             });
@@ -338,7 +346,7 @@ impl IntuneProvider {
             (self.env)(var)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Resolved {
-                    value: v,
+                    value: T::from(v),
                     source: format!("environment variable {var}"),
                     from_attribute: false,
                 })
@@ -352,11 +360,29 @@ struct ConfigSettings<'a> {
     config: &'a Value,
 }
 
-impl Settings for ConfigSettings<'_> {
-    fn setting(&self, name: &str) -> Option<Resolved> {
+impl ConfigSettings<'_> {
+    fn find(name: &str) -> Option<&'static Setting> {
         let found = SETTINGS.iter().find(|s| s.name == name);
         debug_assert!(found.is_some(), "{name} is not a provider setting");
+        found
+    }
+}
+
+impl Settings for ConfigSettings<'_> {
+    fn setting(&self, name: &str) -> Option<Resolved> {
+        // A sensitive setting never comes back as a plain string.
+        let found = Self::find(name).filter(|s| !s.sensitive);
+        debug_assert!(
+            found.is_some(),
+            "{name} is sensitive: read it with secret()"
+        );
         self.provider.resolve(self.config, found?)
+    }
+
+    fn secret(&self, name: &str) -> Option<Resolved<Secret>> {
+        let found = Self::find(name);
+        debug_assert!(found.is_none_or(|s| s.sensitive), "{name} is not sensitive");
+        self.provider.resolve_as(self.config, found?)
     }
 
     fn unset(&self, name: &str) -> String {
@@ -367,7 +393,18 @@ impl Settings for ConfigSettings<'_> {
     }
 
     fn env(&self, var: &str) -> Option<String> {
+        if SECRET_VARIABLES.contains(&var) {
+            debug_assert!(false, "{var} is a secret: read it with env_secret()");
+            return None;
+        }
         (self.provider.env)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn env_secret(&self, var: &str) -> Option<Secret> {
+        debug_assert!(SECRET_VARIABLES.contains(&var), "{var} is no secret");
+        (self.provider.env)(var)
+            .filter(|v| !v.trim().is_empty())
+            .map(Secret::from)
     }
 }
 
@@ -461,7 +498,7 @@ impl ProviderDefinition for IntuneProvider {
             }
         }
         if let (Some(inline), Some(path)) = (
-            settings.setting("client_certificate"),
+            settings.secret("client_certificate"),
             settings.setting("client_certificate_path"),
         ) && let ChoiceError::Invalid {
             summary,
@@ -681,6 +718,118 @@ mod tests {
         assert_eq!(d.path, Some(AttributePath::attr("graph_endpoint")));
         assert!(d.detail.contains("INTUNE_GRAPH_ENDPOINT"));
         assert!(!format!("{diags:?}").contains("env-secret-value"));
+    }
+
+    /// With every secret set, from attributes or from environment
+    /// variables, no `{:?}` of a resolved setting, a credential choice or
+    /// the validation diagnostics shows a secret, whichever method wins.
+    #[test]
+    fn debug_output_never_holds_a_secret() {
+        use base64::Engine as _;
+        let pfx = base64::engine::general_purpose::STANDARD
+            .encode(include_bytes!("../../tests/fixtures/auth/app-cert.pfx"));
+        let secrets: Vec<(&str, String)> = vec![
+            ("client_certificate", pfx),
+            ("client_certificate_password", "fixture-pfx-password".into()),
+            ("client_secret", "client-secret-value-1".into()),
+            ("oidc_token", "oidc-token-value-2".into()),
+            ("oidc_request_token", "oidc-request-token-value-3".into()),
+            ("SYSTEM_ACCESSTOKEN", "system-access-token-value-4".into()),
+            ("TFC_WORKLOAD_IDENTITY_TOKEN", "tfc-token-value-5".into()),
+            ("IDENTITY_HEADER", "identity-header-value-6".into()),
+        ];
+        let plain: Vec<(&str, String)> = [
+            ("tenant_id", "contoso.onmicrosoft.com"),
+            ("client_id", "00000000-0000-0000-0000-0000000000bb"),
+            ("use_oidc", "true"),
+            ("use_msi", "true"),
+            (
+                "oidc_request_url",
+                "https://actions.example/idtoken?api-version=2.0",
+            ),
+            ("ado_pipeline_service_connection_id", "sc-1"),
+            ("SYSTEM_OIDCREQUESTURI", "https://ado.example/oidctoken"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token"),
+            ("PATH", "/nonexistent"),
+        ]
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+        const NOT_CERT: [&str; 1] = ["client_certificate"];
+        const ENTRA: [&str; 3] = ["client_certificate", "client_secret", "oidc_token"];
+        // (settings left out, what the credential's Debug starts with)
+        let stages: Vec<(Vec<&str>, &str)> = vec![
+            (vec![], "ClientCertificate"),
+            (NOT_CERT.to_vec(), "ClientSecret"),
+            (
+                vec!["client_certificate", "client_secret"],
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: Token(",
+            ),
+            (
+                [&ENTRA[..], &["ado_pipeline_service_connection_id"]].concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: GitHubActions",
+            ),
+            (
+                [&ENTRA[..], &["oidc_request_token"]].concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: AzureDevOps",
+            ),
+            (
+                [
+                    &ENTRA[..],
+                    &["ado_pipeline_service_connection_id", "oidc_request_url"],
+                ]
+                .concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: Token(",
+            ),
+            ([&ENTRA[..], &["use_oidc"]].concat(), "ManagedIdentity"),
+        ];
+        for from_attributes in [true, false] {
+            for (left_out, expected) in &stages {
+                let mut attributes = Vec::new();
+                let mut env = Vec::new();
+                for (name, value) in secrets.iter().chain(&plain) {
+                    if left_out.contains(name) {
+                        continue;
+                    }
+                    match SETTINGS.iter().find(|s| s.name == *name) {
+                        Some(s) if from_attributes && s.kind == Kind::String => {
+                            attributes.push((*name, value.as_str()))
+                        }
+                        Some(s) => env.push((s.env[0], value.as_str())),
+                        None => env.push((*name, value.as_str())),
+                    }
+                }
+                let p = provider(&env);
+                let c = config(&attributes);
+                let settings = ConfigSettings {
+                    provider: &p,
+                    config: &c,
+                };
+                let mut text = String::new();
+                for s in SETTINGS {
+                    if s.sensitive {
+                        text.push_str(&format!("{:?}\n", settings.secret(s.name)));
+                    } else {
+                        text.push_str(&format!("{:?}\n", settings.setting(s.name)));
+                    }
+                }
+                let choice = credentials::choose(&settings);
+                text.push_str(&format!("{choice:?}\n"));
+                let mut diags = Diagnostics::new();
+                p.validate(&c, &mut diags);
+                text.push_str(&format!("{diags:?}\n"));
+                let case = format!("from attributes: {from_attributes}, without {left_out:?}");
+                let credential = format!("{:?}", choice.expect(&case).credential);
+                assert!(credential.starts_with(expected), "{case}: {credential}");
+                assert!(text.contains("<redacted>"), "{case}: {text}");
+                for (name, value) in &secrets {
+                    assert!(
+                        !text.contains(value.as_str()),
+                        "{case}: {name} printed in {text}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
