@@ -4,7 +4,8 @@
 //! that way (client certificate, OIDC token file, GitHub Actions, Azure
 //! DevOps, HCP Terraform, managed identity IMDS- and App Service-style, the
 //! Azure CLI). Then the failure diagnostics (wrong secret, expired federated
-//! token, untrusted subject, missing and logged-out `az`). Everything runs
+//! token, untrusted subject, missing and logged-out `az`). Every token is
+//! asked for Graph's resource, never the simulator's URL. Everything runs
 //! at `TF_LOG=trace`, and no secret, token or assertion may appear in the
 //! output.
 
@@ -275,6 +276,18 @@ fn every_method(tf: &Terraform) {
         );
         run.expect_output("signing in to Entra ID with");
         (method.check)(&ws.sim.requests());
+        // Requests go to the simulator, but tokens are asked for Graph.
+        if method.key == "azure_cli" {
+            let calls = az_calls(&az_dir);
+            let resource = calls.last().and_then(|call| {
+                let words: Vec<&str> = call.split_whitespace().collect();
+                let at = words.iter().position(|word| *word == "--resource")?;
+                words.get(at + 1).map(|word| word.to_string())
+            });
+            assert_eq!(resource.as_deref(), Some(GRAPH_RESOURCE), "{calls:?}");
+        } else {
+            assert_tokens_for(&ws.sim.requests(), GRAPH_RESOURCE);
+        }
         let mut secrets = method.secrets.clone();
         secrets.push(ws.sim.config().client_secret.clone());
         secrets.push(cli_token.clone());

@@ -52,6 +52,7 @@ fn config_for(sim: &Simulator) -> GraphConfig {
     let sim_config = sim.config();
     GraphConfig {
         graph_endpoint: sim.base_url(),
+        graph_resource: "https://graph.microsoft.com".into(),
         authority_host: sim.base_url(),
         tenant_id: sim_config.tenant_id.clone(),
         credential: Credential::ClientSecret {
@@ -439,7 +440,58 @@ async fn one_token_serves_many_calls_and_is_refreshed_before_expiry() {
 
     let form = token_requests(&sim)[0].body.clone().expect("form recorded");
     assert_eq!(form["grant_type"], "client_credentials");
-    assert_eq!(form["scope"], format!("{}/.default", sim.base_url()));
+    assert_eq!(
+        form["scope"], "https://graph.microsoft.com/.default",
+        "the token is for Graph, not for the URL requests go to"
+    );
+}
+
+/// Entra ID fails when the token is due for refresh but still valid: calls
+/// go on with the cached token until it expires, and only then fail.
+#[tokio::test]
+async fn a_failed_refresh_keeps_using_the_token_until_it_expires() {
+    let sim = start(SimConfig {
+        token_lifetime: Duration::from_secs(2),
+        ..SimConfig::default()
+    });
+    let client = client_for(&sim);
+    client.list(PROFILES, &opts()).await.expect("first token");
+    // A 2 s token is due for refresh after 1 s; Entra ID is down from then.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.inject(Fault::TokenError { count: 10_000 });
+    let started = Instant::now();
+    client
+        .list(PROFILES, &opts())
+        .await
+        .expect("the cached token still works");
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "the refresh gave up in time to use the token: {:?}",
+        started.elapsed()
+    );
+    let refreshes = token_requests(&sim);
+    assert!(
+        refreshes.len() > 1 && statuses(&refreshes[1..]).iter().all(|s| *s == 500),
+        "the refresh was tried: {:?}",
+        statuses(&refreshes)
+    );
+    assert_eq!(statuses(&graph_requests(&sim)), [200, 200]);
+
+    // Once it has expired, the call fails with the token endpoint's error.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let error = client
+        .list(PROFILES, &CallOptions::within(Duration::from_secs(1)))
+        .await
+        .expect_err("no token");
+    assert!(
+        error.to_string().contains("temporarily_unavailable"),
+        "{error}"
+    );
+    assert_eq!(
+        graph_requests(&sim).len(),
+        2,
+        "nothing sent without a token"
+    );
 }
 
 #[tokio::test]
@@ -781,6 +833,7 @@ async fn a_refused_port_fails_within_seconds_naming_host_and_port() {
     let client = GraphClient::new(GraphConfig {
         graph_endpoint: root.clone(),
         authority_host: root,
+        graph_resource: "https://graph.microsoft.com".into(),
         tenant_id: "contoso.onmicrosoft.com".into(),
         credential: Credential::ClientSecret {
             client_id: "app".into(),

@@ -31,6 +31,7 @@ fn start() -> Simulator {
 fn client(sim: &Simulator, tenant: &str, credential: Credential) -> GraphClient {
     GraphClient::new(GraphConfig {
         graph_endpoint: sim.base_url(),
+        graph_resource: GRAPH_RESOURCE.into(),
         authority_host: sim.base_url(),
         tenant_id: tenant.to_string(),
         credential,
@@ -107,6 +108,7 @@ async fn client_certificate_assertions_are_accepted_and_never_replayed() {
     works(&client).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     works(&client).await;
+    assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
     let requests = token_requests(&sim);
     assert_eq!(requests.len(), 2, "{requests:#?}");
     for request in requests {
@@ -154,6 +156,7 @@ async fn federated_tokens_from_a_value_and_their_failures() {
         federated(federated_token(&sim, HCP_ISSUER, HCP_SUBJECT)),
     ))
     .await;
+    assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
 
     let expired = expired_federated_token(&sim, HCP_ISSUER, HCP_SUBJECT);
     let text = fails(
@@ -203,6 +206,7 @@ async fn a_token_file_is_read_again_after_it_rotates() {
     // The kubelet writes a fresh token; the same client picks it up.
     std::fs::write(&path, federated_token(&sim, K8S_ISSUER, K8S_SUBJECT)).unwrap();
     works(&client).await;
+    assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
 
     std::fs::remove_file(&path).unwrap();
     let missing = client_missing_file(&sim, path).await;
@@ -235,6 +239,7 @@ async fn github_actions_id_tokens_are_requested_for_the_exchange_audience() {
         },
     };
     works(&client(&sim, &tenant(&sim), github(GITHUB_REQUEST_TOKEN))).await;
+    assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
     let id_token_request = sim
         .requests()
         .into_iter()
@@ -281,6 +286,7 @@ async fn azure_devops_service_connection_tokens() {
         ado(ADO_ACCESS_TOKEN, ADO_CONNECTION),
     ))
     .await;
+    assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
     let request = sim
         .requests()
         .into_iter()
@@ -349,15 +355,17 @@ async fn managed_identity_in_both_styles() {
     works(&managed(None, app_service(IDENTITY_HEADER))).await;
     works(&managed(Some(USER_ASSIGNED), app_service(IDENTITY_HEADER))).await;
     let requests = sim.requests();
-    let imds_request = requests
-        .iter()
-        .find(|r| r.path == "/metadata/identity/oauth2/token")
-        .unwrap();
-    assert_eq!(
-        imds_request.query_param("resource"),
-        Some(sim.base_url()),
-        "the token is for the configured Graph root"
-    );
+    for path in ["/metadata/identity/oauth2/token", "/msi/token"] {
+        let asked: Vec<_> = requests.iter().filter(|r| r.path == path).collect();
+        assert_eq!(asked.len(), 2, "{path}: {requests:#?}");
+        for request in asked {
+            assert_eq!(
+                request.query_param("resource").as_deref(),
+                Some(GRAPH_RESOURCE),
+                "{path}: the token is for Graph, not for the simulator's URL"
+            );
+        }
+    }
     assert!(
         requests
             .iter()
@@ -401,8 +409,7 @@ async fn the_azure_cli_and_a_401_refresh() {
     assert_eq!(
         calls[0],
         format!(
-            "account get-access-token --output json --resource {} --tenant {}",
-            sim.base_url(),
+            "account get-access-token --output json --resource {GRAPH_RESOURCE} --tenant {}",
             tenant(&sim)
         )
     );
@@ -541,8 +548,35 @@ async fn configure_signs_in_with_what_each_pipeline_exports() {
         ),
     ];
     for (name, extra) in cases {
+        sim.clear_requests();
         let (client, diags) = configure(&provider(pipeline_env(&sim, &extra))).await;
         assert!(client.is_some() && diags.is_empty(), "{name}: {diags:?}");
+        assert_tokens_for(&sim.requests(), GRAPH_RESOURCE);
+    }
+}
+
+/// With `graph_endpoint` at the simulator, `environment` picks whose Graph
+/// the token is for; a cloud's own Graph host would pick its cloud.
+#[tokio::test]
+async fn configure_asks_for_the_environments_graph_resource() {
+    let sim = start();
+    let secret = ("ARM_CLIENT_SECRET", sim.config().client_secret.clone());
+    for (environment, resource) in [
+        ("usgovernment", "https://graph.microsoft.us"),
+        ("dod", "https://dod-graph.microsoft.us"),
+        ("china", "https://microsoftgraph.chinacloudapi.cn"),
+    ] {
+        sim.clear_requests();
+        let env = pipeline_env(
+            &sim,
+            &[secret.clone(), ("ARM_ENVIRONMENT", environment.into())],
+        );
+        let (client, diags) = configure(&provider(env)).await;
+        assert!(
+            client.is_some() && diags.is_empty(),
+            "{environment}: {diags:?}"
+        );
+        assert_tokens_for(&sim.requests(), resource);
     }
 }
 

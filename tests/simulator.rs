@@ -44,8 +44,13 @@ fn exact() -> SimConfig {
 #[tokio::test]
 async fn token_success_shape() {
     let h = Harness::start(exact()).await;
-    let scope = format!("{}/.default", h.sim.base_url());
-    for scope in ["https://graph.microsoft.com/.default", scope.as_str()] {
+    for scope in [
+        "https://graph.microsoft.com/.default",
+        "https://graph.microsoft.us/.default",
+        "https://dod-graph.microsoft.us/.default",
+        "https://microsoftgraph.chinacloudapi.cn/.default",
+        "00000003-0000-0000-c000-000000000000/.default",
+    ] {
         let (status, body) = h
             .token_request(&token_form(&h.sim, &[("scope", scope)]))
             .await;
@@ -57,6 +62,47 @@ async fn token_success_shape() {
             body["access_token"].as_str().is_some_and(|t| t.len() > 20),
             "{body}"
         );
+    }
+}
+
+/// The simulator stands in for Graph, but a token is for Graph's resource:
+/// its own URL is refused as a scope and as a managed identity resource,
+/// as Entra ID would refuse it.
+#[tokio::test]
+async fn the_simulators_own_url_is_not_a_resource() {
+    let h = Harness::start(SimConfig {
+        managed_identity: Some(intune::simulator::ManagedIdentities {
+            system_assigned: true,
+            user_assigned: Vec::new(),
+            identity_header: "header".into(),
+        }),
+        ..SimConfig::default()
+    })
+    .await;
+    let own = h.sim.base_url();
+    for scope in [format!("{own}/.default"), format!("{own}/beta/.default")] {
+        let (status, body) = h
+            .token_request(&token_form(&h.sim, &[("scope", &scope)]))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{scope}: {body}");
+        assert_eq!(body["error"], "invalid_resource", "{scope}: {body}");
+        assert_eq!(body["error_codes"], json!([500011]), "{scope}: {body}");
+    }
+    for (resource, expected) in [
+        (own.as_str(), StatusCode::BAD_REQUEST),
+        ("https://graph.microsoft.us", StatusCode::OK),
+    ] {
+        let response = h
+            .http
+            .get(format!(
+                "{}?api-version=2018-02-01&resource={resource}",
+                h.sim.imds_url()
+            ))
+            .header("Metadata", "true")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), expected, "{resource}");
     }
 }
 

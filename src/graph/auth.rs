@@ -114,16 +114,19 @@ impl Credential {
     }
 }
 
-/// The flow that turns `credential` into Graph tokens. The Entra ID flows
-/// need the tenant's token endpoint; managed identity and the CLI ask for
-/// the Graph root as resource.
+/// The flow that turns `credential` into Graph tokens for `graph_resource`
+/// (`GraphConfig::graph_resource`, never the URL requests go to). The
+/// Entra ID flows need the tenant's token endpoint and ask for the scope
+/// `{graph_resource}/.default`; managed identity and the CLI ask for the
+/// resource itself.
 pub(crate) fn token_source(
     credential: Credential,
     tenant_id: &str,
     authority: &Url,
-    graph_root: &Url,
+    graph_resource: &str,
     user_agent: &str,
 ) -> Result<Box<dyn TokenSource>, GraphError> {
+    let graph_resource = endpoint::parse_root("graph_resource", graph_resource)?;
     let client_id_set = |client_id: &str| {
         if client_id.trim().is_empty() {
             Err(GraphError::config("client_id is empty"))
@@ -136,11 +139,11 @@ pub(crate) fn token_source(
         Ok(Box::new(EntraFlow {
             token_url: endpoint::token_url(authority, tenant_id)?,
             client_id,
-            scope: endpoint::scope(graph_root),
+            scope: endpoint::scope(&graph_resource),
             proof,
         }))
     };
-    let resource = graph_root.as_str().trim_end_matches('/').to_string();
+    let resource = graph_resource.as_str().trim_end_matches('/').to_string();
     match credential {
         Credential::ClientSecret {
             client_id,
@@ -218,13 +221,16 @@ pub(crate) fn token_lifetime(
     Some(lifetime.min(MAX_TOKEN_LIFETIME))
 }
 
-/// A bearer token and when to replace it.
+/// A bearer token, when to replace it and when it stops working.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessToken {
     pub value: Secret,
     /// After this the cache fetches a new token: `min(5 min, lifetime/2)`
     /// before expiry, so short-lived test tokens are still reused.
     pub refresh_at: Instant,
+    /// Graph refuses the token from then on; until then it is still worth
+    /// sending when a refresh fails.
+    pub expires_at: Instant,
 }
 
 impl AccessToken {
@@ -235,9 +241,19 @@ impl AccessToken {
         AccessToken {
             value,
             refresh_at: obtained.checked_add(lifetime - margin).unwrap_or(obtained),
+            expires_at: obtained.checked_add(lifetime).unwrap_or(obtained),
         }
     }
 }
+
+/// The longest an early refresh (one while the cached token still works)
+/// may take before the caller is given the cached token: callers should
+/// not stall on a slow Entra ID while they hold a usable token.
+const EARLY_REFRESH_BUDGET: Duration = Duration::from_secs(10);
+
+/// After a failed early refresh, the cached token is used without asking
+/// again for this long (or half its remaining life, when that is shorter).
+const EARLY_REFRESH_PAUSE: Duration = Duration::from_secs(30);
 
 /// What a token source needs to make (and retry) its requests.
 pub(crate) struct FetchContext<'a> {
@@ -262,6 +278,12 @@ pub(crate) trait TokenSource: Send + Sync + fmt::Debug {
 /// instead of each asking Entra ID; each waits no longer than its own
 /// deadline, and those that waited for a refresh that failed for good get
 /// its error rather than asking again.
+///
+/// A refresh is due a few minutes before the token expires. When that
+/// early refresh fails (Entra ID down, the network, a slow answer past
+/// [`EARLY_REFRESH_BUDGET`]) the token still works, so callers get it and
+/// the refresh is tried again later ([`EARLY_REFRESH_PAUSE`]); only once
+/// the token has expired does a failed refresh fail the call.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     source: Box<dyn TokenSource>,
@@ -273,6 +295,18 @@ struct Slot {
     token: Option<AccessToken>,
     /// The last refresh that failed with a final answer, and when.
     failure: Option<(Instant, GraphError)>,
+}
+
+impl Slot {
+    /// Makes `fresh` the current token, forgetting any failure; its value.
+    fn keep(&mut self, fresh: AccessToken) -> Secret {
+        let value = fresh.value.clone();
+        *self = Slot {
+            token: Some(fresh),
+            failure: None,
+        };
+        value
+    }
 }
 
 impl TokenCache {
@@ -306,6 +340,21 @@ impl TokenCache {
         {
             return Ok(token.value.clone());
         }
+        if let Some(cached) = slot
+            .token
+            .clone()
+            .filter(|token| Instant::now() < token.expires_at)
+        {
+            match self
+                .refresh_early(&mut slot, cached, context, deadline)
+                .await
+            {
+                Some(outcome) => return outcome,
+                // The token expired while we asked; the caller may still
+                // have time for a refresh of its own.
+                None => return self.refresh(&mut slot, context, deadline).await,
+            }
+        }
         if let Some((failed_at, error)) = &slot.failure
             && *failed_at >= asked
         {
@@ -313,15 +362,20 @@ impl TokenCache {
             // again at once would get the same answer.
             return Err(error.clone());
         }
+        self.refresh(&mut slot, context, deadline).await
+    }
+
+    /// Fetches a new token for a caller that has none it could use, within
+    /// the caller's deadline, and records a final failure for the callers
+    /// waiting behind it.
+    async fn refresh(
+        &self,
+        slot: &mut Slot,
+        context: &FetchContext<'_>,
+        deadline: Instant,
+    ) -> Result<Secret, GraphError> {
         match self.source.fetch(context, deadline).await {
-            Ok(fresh) => {
-                let value = fresh.value.clone();
-                *slot = Slot {
-                    token: Some(fresh),
-                    failure: None,
-                };
-                Ok(value)
-            }
+            Ok(fresh) => Ok(slot.keep(fresh)),
             Err(error) => {
                 // Running out of this caller's time, or Stop, says nothing
                 // about what another caller would get.
@@ -331,6 +385,57 @@ impl TokenCache {
                 Err(error)
             }
         }
+    }
+
+    /// Refreshes while `cached` (the slot's token) still works: within
+    /// [`EARLY_REFRESH_BUDGET`], the caller's deadline and half the token's
+    /// remaining life. If that fails for any reason but Stop, the caller gets
+    /// `cached` and the next attempt waits for [`EARLY_REFRESH_PAUSE`]; no
+    /// failure is recorded, since nobody goes without a token. `None` when
+    /// `cached` expired in the meantime.
+    async fn refresh_early(
+        &self,
+        slot: &mut Slot,
+        cached: AccessToken,
+        context: &FetchContext<'_>,
+        deadline: Instant,
+    ) -> Option<Result<Secret, GraphError>> {
+        // Half the token's remaining life at most, so that it is still of
+        // use when the refresh gives up.
+        let started = Instant::now();
+        let life = cached.expires_at.saturating_duration_since(started);
+        let budget = deadline.min(started + EARLY_REFRESH_BUDGET.min(life / 2));
+        // The sources keep to their deadline and to Stop; this makes sure.
+        let fetch = context.stop.run(self.source.fetch(context, budget));
+        let outcome = match tokio::time::timeout_at(budget, fetch).await {
+            Ok(stopped_or_fetched) => stopped_or_fetched.and_then(|fetched| fetched),
+            Err(_) => Err(GraphError::Timeout {
+                operation: "refreshing the access token".into(),
+                attempts: 0,
+                last: None,
+            }),
+        };
+        let error = match outcome {
+            Ok(fresh) => return Some(Ok(slot.keep(fresh))),
+            Err(GraphError::Cancelled) => return Some(Err(GraphError::Cancelled)),
+            Err(error) => error,
+        };
+        let now = Instant::now();
+        let remaining = cached.expires_at.saturating_duration_since(now);
+        if remaining.is_zero() {
+            return None;
+        }
+        // Errors hold what Entra ID or the network answered, never a secret
+        // (they become diagnostics as they are).
+        tracing::warn!(
+            error = %error,
+            expires_in_secs = remaining.as_secs(),
+            "refreshing the access token failed; using the current one until it expires"
+        );
+        if let Some(token) = slot.token.as_mut() {
+            token.refresh_at = now + EARLY_REFRESH_PAUSE.min(remaining / 2);
+        }
+        Some(Ok(cached.value))
     }
 
     /// Graph refused `stale` (401): drop it so the next call fetches a new
@@ -367,10 +472,13 @@ mod tests {
         assert_eq!(secret.expose(), "hunter2");
     }
 
+    /// Every flow asks for the Graph resource it is handed, whatever URL
+    /// the requests then go to (the client never shows this function its
+    /// `graph_endpoint`).
     #[test]
-    fn every_flow_uses_the_cloud_hosts() {
+    fn every_flow_asks_for_the_graph_resource_it_is_given() {
         let authority = Url::parse("https://login.microsoftonline.us").unwrap();
-        let graph = Url::parse("https://dod-graph.microsoft.us").unwrap();
+        let graph = "https://dod-graph.microsoft.us";
         let certificate = ClientCertificate::from_pkcs12(
             include_bytes!("../../tests/fixtures/auth/app-cert.pfx"),
             &Secret::new("fixture-pfx-password"),
@@ -391,7 +499,7 @@ mod tests {
             },
         ];
         for credential in credentials {
-            let source = token_source(credential, "contoso", &authority, &graph, "t").unwrap();
+            let source = token_source(credential, "contoso", &authority, graph, "t").unwrap();
             let debug = format!("{source:?}");
             assert!(
                 debug.contains("Domain(\"login.microsoftonline.us\")")
@@ -416,13 +524,24 @@ mod tests {
                 program: PathBuf::from("/usr/bin/az"),
             },
         ] {
-            let source = token_source(credential, "", &authority, &graph, "t").unwrap();
+            let source = token_source(credential, "", &authority, graph, "t").unwrap();
             let debug = format!("{source:?}");
             assert!(
                 debug.contains("resource: \"https://dod-graph.microsoft.us\""),
                 "{debug}"
             );
             assert!(!debug.contains("header-secret"), "{debug}");
+        }
+        let secret = || Credential::ClientSecret {
+            client_id: "app".into(),
+            client_secret: Secret::new("s"),
+        };
+        for bad in ["", "graph.microsoft.com", "http://graph.microsoft.com"] {
+            let error = token_source(secret(), "contoso", &authority, bad, "t").unwrap_err();
+            assert!(
+                error.to_string().contains("graph_resource"),
+                "{bad:?}: {error}"
+            );
         }
     }
 
@@ -607,6 +726,193 @@ mod tests {
         );
         assert!(waited < Duration::from_secs(1), "waited {waited:?}");
         assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    /// What one fetch of [`Sequence`] does.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// A token named after the fetch, due for refresh at once and
+        /// expiring after the given time.
+        DueNow(Duration),
+        /// A token living an hour.
+        Fresh,
+        /// Entra ID's "temporarily unavailable" after a short delay.
+        Fail,
+        /// No answer within the test.
+        Hang,
+    }
+
+    /// A source that plays `steps` in order, the last one from then on.
+    #[derive(Debug)]
+    struct Sequence {
+        steps: Vec<Step>,
+        fetches: AtomicU32,
+    }
+
+    impl Sequence {
+        fn new(steps: &[Step]) -> Arc<Self> {
+            Arc::new(Sequence {
+                steps: steps.to_vec(),
+                fetches: AtomicU32::new(0),
+            })
+        }
+
+        fn fetches(&self) -> u32 {
+            self.fetches.load(Ordering::SeqCst)
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl TokenSource for Arc<Sequence> {
+        async fn fetch(
+            &self,
+            _context: &FetchContext<'_>,
+            _deadline: Instant,
+        ) -> Result<AccessToken, GraphError> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            let index = usize::try_from(n - 1).unwrap().min(self.steps.len() - 1);
+            let value = Secret::new(format!("token-{n}"));
+            match self.steps[index] {
+                Step::DueNow(lifetime) => {
+                    let now = Instant::now();
+                    Ok(AccessToken {
+                        value,
+                        refresh_at: now,
+                        expires_at: now + lifetime,
+                    })
+                }
+                Step::Fresh => Ok(AccessToken::new(
+                    value,
+                    Duration::from_secs(3600),
+                    Instant::now(),
+                )),
+                Step::Fail => {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    Err(GraphError::Auth {
+                        status: Some(503),
+                        code: "temporarily_unavailable".into(),
+                        description: "AADSTS50196: The server is temporarily unavailable.".into(),
+                        trace_id: None,
+                        correlation_id: None,
+                    })
+                }
+                Step::Hang => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Err(GraphError::config("a hanging fetch answered"))
+                }
+            }
+        }
+    }
+
+    fn harness() -> (Http, RetryPolicy, Stop) {
+        let http = Http::new("test", super::super::http::Proxies::Never, None).unwrap();
+        (http, RetryPolicy::default(), Stop::new())
+    }
+
+    #[tokio::test]
+    async fn a_failed_early_refresh_keeps_the_cached_token_until_it_expires() {
+        let source = Sequence::new(&[Step::DueNow(Duration::from_millis(1500)), Step::Fail]);
+        let cache = TokenCache::new(Box::new(source.clone()));
+        let (http, policy, stop) = harness();
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert_eq!(
+            cache.token(&context, deadline).await.unwrap().expose(),
+            "token-1"
+        );
+        // The refresh is due and fails: every caller, also those waiting
+        // for that one refresh, gets the token that still works.
+        let outcomes =
+            futures_util::future::join_all((0..4).map(|_| cache.token(&context, deadline))).await;
+        for outcome in outcomes {
+            assert_eq!(outcome.unwrap().expose(), "token-1");
+        }
+        assert_eq!(source.fetches(), 2, "one refresh for all of them");
+        // Entra ID is not asked again at once ...
+        assert_eq!(
+            cache.token(&context, deadline).await.unwrap().expose(),
+            "token-1"
+        );
+        assert_eq!(source.fetches(), 2);
+        // ... but after a pause (here half the 1.5 s token's remaining life).
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(
+            cache.token(&context, deadline).await.unwrap().expose(),
+            "token-1"
+        );
+        assert_eq!(source.fetches(), 3);
+        // Once the token has expired, a failed refresh fails the call.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let error = cache.token(&context, deadline).await.unwrap_err();
+        assert_eq!(error.status(), Some(503), "{error:?}");
+        assert_eq!(source.fetches(), 4);
+    }
+
+    #[tokio::test]
+    async fn an_early_refresh_that_succeeds_replaces_the_token() {
+        let source = Sequence::new(&[Step::DueNow(Duration::from_secs(60)), Step::Fresh]);
+        let cache = TokenCache::new(Box::new(source.clone()));
+        let (http, policy, stop) = harness();
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for expected in ["token-1", "token-2", "token-2"] {
+            assert_eq!(
+                cache.token(&context, deadline).await.unwrap().expose(),
+                expected
+            );
+        }
+        assert_eq!(source.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_early_refresh_gives_up_by_the_callers_deadline_or_on_stop() {
+        let source = Sequence::new(&[Step::DueNow(Duration::from_secs(60)), Step::Hang]);
+        let cache = TokenCache::new(Box::new(source.clone()));
+        let (http, policy, stop) = harness();
+        let context = FetchContext {
+            http: &http,
+            policy: &policy,
+            stop: &stop,
+        };
+        let soon = || Instant::now() + Duration::from_millis(300);
+        assert_eq!(
+            cache.token(&context, soon()).await.unwrap().expose(),
+            "token-1"
+        );
+        // A refresh that does not answer: the caller keeps the token it has
+        // and is not held past its deadline.
+        let started = Instant::now();
+        assert_eq!(
+            cache.token(&context, soon()).await.unwrap().expose(),
+            "token-1"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(source.fetches(), 2);
+        // Stop ends the refresh, and the call with it.
+        let cache = TokenCache::new(Box::new(Sequence::new(&[
+            Step::DueNow(Duration::from_secs(60)),
+            Step::Hang,
+        ])));
+        cache.token(&context, soon()).await.unwrap();
+        let stopper = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            stop.trigger();
+        };
+        let far = Instant::now() + Duration::from_secs(30);
+        let (outcome, ()) = tokio::join!(cache.token(&context, far), stopper);
+        assert!(matches!(outcome, Err(GraphError::Cancelled)), "{outcome:?}");
     }
 
     #[tokio::test]

@@ -33,7 +33,7 @@ pub(crate) struct AzureCliFlow {
     pub program: PathBuf,
     /// `--tenant`; the CLI's default tenant when `None`.
     pub tenant: Option<String>,
-    /// The Graph root, the `--resource` the token is for.
+    /// The cloud's Graph resource id, the `--resource` the token is for.
     pub resource: String,
 }
 

@@ -69,7 +69,7 @@ impl GraphClient {
             config.credential,
             &config.tenant_id,
             &authority,
-            &graph_root,
+            &config.graph_resource,
             &config.user_agent,
         )?;
         let pacer = Pacer::new(config.write_pacing)
@@ -489,6 +489,7 @@ mod tests {
     fn config() -> GraphConfig {
         GraphConfig {
             graph_endpoint: "http://127.0.0.1:9".into(),
+            graph_resource: "https://graph.microsoft.com".into(),
             authority_host: "http://127.0.0.1:9".into(),
             tenant_id: "contoso.onmicrosoft.com".into(),
             credential: Credential::ClientSecret {

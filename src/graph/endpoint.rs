@@ -140,9 +140,10 @@ pub(crate) fn graph_base(endpoint: &Url) -> Result<Url, GraphError> {
     Ok(base)
 }
 
-/// `{graph_endpoint}/.default`, the client-credentials scope for Graph.
-pub(crate) fn scope(endpoint: &Url) -> String {
-    format!("{}/.default", endpoint.as_str().trim_end_matches('/'))
+/// `{resource}/.default`, the client-credentials scope for all of a
+/// resource's application permissions (Graph's: `graph_resource`).
+pub(crate) fn scope(resource: &Url) -> String {
+    format!("{}/.default", resource.as_str().trim_end_matches('/'))
 }
 
 /// `{authority_host}/{tenant_id}/oauth2/v2.0/token`. The tenant (a GUID or
@@ -331,7 +332,8 @@ mod tests {
             graph_base(&sim).unwrap().as_str(),
             "http://127.0.0.1:8443/beta"
         );
-        assert_eq!(scope(&sim), "http://127.0.0.1:8443/.default");
+        let usgov = parse_root("graph_resource", "https://graph.microsoft.us/").unwrap();
+        assert_eq!(scope(&usgov), "https://graph.microsoft.us/.default");
         for versioned in [
             "https://graph.microsoft.com/beta",
             "https://graph.microsoft.com/v1.0/",

@@ -41,7 +41,7 @@ pub(crate) enum Proof {
 pub(crate) struct EntraFlow {
     pub token_url: Url,
     pub client_id: String,
-    /// `{graph_endpoint}/.default`.
+    /// `{graph_resource}/.default`.
     pub scope: String,
     pub proof: Proof,
 }

@@ -66,7 +66,7 @@ pub(crate) struct ManagedIdentityFlow {
     url: Url,
     endpoint: ManagedIdentityEndpoint,
     client_id: Option<String>,
-    /// The Graph root, the resource the token is for.
+    /// The cloud's Graph resource id, the resource the token is for.
     resource: String,
 }
 

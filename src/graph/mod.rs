@@ -45,8 +45,17 @@ pub const API_VERSION: &str = "beta";
 #[derive(Debug, Clone)]
 pub struct GraphConfig {
     /// Graph root without the version: `https://graph.microsoft.com`, or
-    /// `http://127.0.0.1:8443` (http only for loopback hosts).
+    /// `http://127.0.0.1:8443` (http only for loopback hosts). Only where
+    /// requests go: tokens are asked for [`GraphConfig::graph_resource`].
     pub graph_endpoint: String,
+    /// The resource tokens are requested for, their audience: the cloud's
+    /// Graph resource id (`https://graph.microsoft.com`,
+    /// `https://graph.microsoft.us`, ...). It stays the cloud's when
+    /// `graph_endpoint` points at a proxy or a simulator, since a token is
+    /// issued for Graph, not for the URL it is sent to. The scope of the
+    /// Entra ID flows is `{graph_resource}/.default`; managed identity and
+    /// the Azure CLI ask for it as `resource`.
+    pub graph_resource: String,
     /// Entra ID login root: `https://login.microsoftonline.com`.
     pub authority_host: String,
     /// The tenant's GUID or domain name. Required for the Entra ID

@@ -13,9 +13,9 @@ use tokio::time::Instant;
 use super::client::{DEFAULT_CREATE_RECOVERY, IntuneClient, ResourceSettings};
 use crate::framework::timeouts::parse_duration;
 use crate::framework::{Attribute, Block, Diagnostics, Mode, ProviderDefinition, Schema};
-use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, WritePacing};
+use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, Secret, WritePacing};
 use crate::value::{AttributePath, Type, Value};
-use credentials::{ChoiceError, Resolved, Settings, Skipped};
+use credentials::{ChoiceError, Resolved, SECRET_VARIABLES, Settings, Skipped};
 
 /// How long configuring may spend signing in (retries of throttled or
 /// failing token requests included).
@@ -75,14 +75,17 @@ const ENVIRONMENT: Setting = text(
     &["ARM_ENVIRONMENT"],
     false,
     "Cloud to use: `global` (default; alias `public`), `usgovernment` (alias `usgovernmentl4`), \
-     `usgovernmentl5` (alias `dod`) or `china`. Selects both the login and the Graph host.",
+     `usgovernmentl5` (alias `dod`) or `china`. Selects the login host, the Graph host and the Graph \
+     resource tokens are requested for.",
 );
 const GRAPH_ENDPOINT: Setting = text(
     "graph_endpoint",
     &["INTUNE_GRAPH_ENDPOINT"],
     false,
     "Overrides the Graph root URL, without the API version (the provider appends `/beta`). \
-     `http://` is accepted only for loopback hosts.",
+     `http://` is accepted only for loopback hosts. Changes only where requests go: tokens are still \
+     requested for the cloud's Graph resource (that of the cloud whose Graph host this names, else \
+     `environment`'s).",
 );
 const AUTHORITY_HOST: Setting = text(
     "authority_host",
@@ -208,12 +211,17 @@ const SETTINGS: &[Setting] = &[
     CREATE_RECOVERY_TIMEOUT,
 ];
 
-/// A national cloud: its keyword, aliases, login root and Graph root.
+/// A national cloud: its keyword, aliases, login root, Graph root and the
+/// Graph resource id its tokens are issued for.
 pub struct Cloud {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub authority_host: &'static str,
     pub graph_endpoint: &'static str,
+    /// The audience of its Graph tokens (the same text as the default
+    /// `graph_endpoint`, but not the same job: this one never changes with
+    /// `graph_endpoint`).
+    pub graph_resource: &'static str,
 }
 
 /// The clouds `environment` selects (docs/index.md shows this table).
@@ -223,24 +231,28 @@ pub const CLOUDS: &[Cloud] = &[
         aliases: &["public"],
         authority_host: "https://login.microsoftonline.com",
         graph_endpoint: "https://graph.microsoft.com",
+        graph_resource: "https://graph.microsoft.com",
     },
     Cloud {
         name: "usgovernment",
         aliases: &["usgovernmentl4"],
         authority_host: "https://login.microsoftonline.us",
         graph_endpoint: "https://graph.microsoft.us",
+        graph_resource: "https://graph.microsoft.us",
     },
     Cloud {
         name: "usgovernmentl5",
         aliases: &["dod"],
         authority_host: "https://login.microsoftonline.us",
         graph_endpoint: "https://dod-graph.microsoft.us",
+        graph_resource: "https://dod-graph.microsoft.us",
     },
     Cloud {
         name: "china",
         aliases: &[],
         authority_host: "https://login.chinacloudapi.cn",
         graph_endpoint: "https://microsoftgraph.chinacloudapi.cn",
+        graph_resource: "https://microsoftgraph.chinacloudapi.cn",
     },
 ];
 
@@ -249,6 +261,24 @@ pub fn cloud(name: &str) -> Option<&'static Cloud> {
     CLOUDS
         .iter()
         .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+}
+
+/// The Graph resource id tokens are requested for: that of the cloud whose
+/// Graph host `graph_endpoint` names (any case, any port), else that of
+/// `environment`'s cloud (a simulator, a proxy, or no `graph_endpoint`).
+/// Where requests go never changes whom the token is for.
+pub fn graph_resource(graph_endpoint: Option<&str>, environment: &Cloud) -> &'static str {
+    let host = |url: &str| {
+        reqwest::Url::parse(url.trim())
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+    };
+    let named = graph_endpoint.and_then(host).and_then(|endpoint_host| {
+        CLOUDS
+            .iter()
+            .find(|c| host(c.graph_resource).as_deref() == Some(endpoint_host.as_str()))
+    });
+    named.unwrap_or(environment).graph_resource
 }
 
 /// Reads an environment variable; tests substitute a map.
@@ -293,12 +323,20 @@ impl IntuneProvider {
         }
     }
 
-    /// The attribute when set, else the first environment variable set.
-    /// Booleans come back as `true`/`false` from the attribute and as
-    /// written from a variable. `None` also while the attribute is unknown
-    /// (known only after apply): what it will be, and so whether the
-    /// variable applies, cannot be told yet, and checks skip the setting.
+    /// A setting that is not sensitive; see [`IntuneProvider::resolve_as`].
     fn resolve(&self, config: &Value, s: &Setting) -> Option<Resolved> {
+        debug_assert!(!s.sensitive, "{} must be resolved as a secret", s.name);
+        self.resolve_as(config, s)
+    }
+
+    /// The attribute when set, else the first environment variable set, as
+    /// `T`: [`Secret`] for sensitive settings, so the value is wrapped the
+    /// moment it is read. Booleans come back as `true`/`false` from the
+    /// attribute and as written from a variable. `None` also while the
+    /// attribute is unknown (known only after apply): what it will be, and
+    /// so whether the variable applies, cannot be told yet, and checks skip
+    /// the setting.
+    fn resolve_as<T: From<String>>(&self, config: &Value, s: &Setting) -> Option<Resolved<T>> {
         if config.get(s.name).is_unknown() {
             return None;
         }
@@ -312,7 +350,7 @@ impl IntuneProvider {
         };
         if let Some(value) = attribute {
             return Some(Resolved {
-                value,
+                value: T::from(value),
                 source: format!("attribute {}", s.name),
                 from_attribute: true,
             });
@@ -321,7 +359,7 @@ impl IntuneProvider {
             (self.env)(var)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| Resolved {
-                    value: v,
+                    value: T::from(v),
                     source: format!("environment variable {var}"),
                     from_attribute: false,
                 })
@@ -335,11 +373,29 @@ struct ConfigSettings<'a> {
     config: &'a Value,
 }
 
-impl Settings for ConfigSettings<'_> {
-    fn setting(&self, name: &str) -> Option<Resolved> {
+impl ConfigSettings<'_> {
+    fn find(name: &str) -> Option<&'static Setting> {
         let found = SETTINGS.iter().find(|s| s.name == name);
         debug_assert!(found.is_some(), "{name} is not a provider setting");
+        found
+    }
+}
+
+impl Settings for ConfigSettings<'_> {
+    fn setting(&self, name: &str) -> Option<Resolved> {
+        // A sensitive setting never comes back as a plain string.
+        let found = Self::find(name).filter(|s| !s.sensitive);
+        debug_assert!(
+            found.is_some(),
+            "{name} is sensitive: read it with secret()"
+        );
         self.provider.resolve(self.config, found?)
+    }
+
+    fn secret(&self, name: &str) -> Option<Resolved<Secret>> {
+        let found = Self::find(name);
+        debug_assert!(found.is_none_or(|s| s.sensitive), "{name} is not sensitive");
+        self.provider.resolve_as(self.config, found?)
     }
 
     fn unset(&self, name: &str) -> String {
@@ -350,7 +406,18 @@ impl Settings for ConfigSettings<'_> {
     }
 
     fn env(&self, var: &str) -> Option<String> {
+        if SECRET_VARIABLES.contains(&var) {
+            debug_assert!(false, "{var} is a secret: read it with env_secret()");
+            return None;
+        }
         (self.provider.env)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn env_secret(&self, var: &str) -> Option<Secret> {
+        debug_assert!(SECRET_VARIABLES.contains(&var), "{var} is no secret");
+        (self.provider.env)(var)
+            .filter(|v| !v.trim().is_empty())
+            .map(Secret::from)
     }
 }
 
@@ -474,7 +541,7 @@ impl ProviderDefinition for IntuneProvider {
             }
         }
         if let (Some(inline), Some(path)) = (
-            settings.setting("client_certificate"),
+            settings.secret("client_certificate"),
             settings.setting("client_certificate_path"),
         ) && let ChoiceError::Invalid {
             summary,
@@ -524,10 +591,10 @@ impl ProviderDefinition for IntuneProvider {
                 return None;
             }
         };
-        let graph_endpoint = self
-            .resolve(config, &GRAPH_ENDPOINT)
-            .map(|r| r.value)
-            .unwrap_or_else(|| cloud.graph_endpoint.to_string());
+        let configured_endpoint = self.resolve(config, &GRAPH_ENDPOINT).map(|r| r.value);
+        let graph_resource = graph_resource(configured_endpoint.as_deref(), cloud).to_string();
+        let graph_endpoint =
+            configured_endpoint.unwrap_or_else(|| cloud.graph_endpoint.to_string());
         let authority_host = self
             .resolve(config, &AUTHORITY_HOST)
             .map(|r| r.value)
@@ -539,6 +606,7 @@ impl ProviderDefinition for IntuneProvider {
         );
         let graph_config = GraphConfig {
             graph_endpoint,
+            graph_resource,
             authority_host,
             tenant_id: choice.tenant_id,
             credential: choice.credential,
@@ -696,6 +764,118 @@ mod tests {
         assert!(!format!("{diags:?}").contains("env-secret-value"));
     }
 
+    /// With every secret set, from attributes or from environment
+    /// variables, no `{:?}` of a resolved setting, a credential choice or
+    /// the validation diagnostics shows a secret, whichever method wins.
+    #[test]
+    fn debug_output_never_holds_a_secret() {
+        use base64::Engine as _;
+        let pfx = base64::engine::general_purpose::STANDARD
+            .encode(include_bytes!("../../tests/fixtures/auth/app-cert.pfx"));
+        let secrets: Vec<(&str, String)> = vec![
+            ("client_certificate", pfx),
+            ("client_certificate_password", "fixture-pfx-password".into()),
+            ("client_secret", "client-secret-value-1".into()),
+            ("oidc_token", "oidc-token-value-2".into()),
+            ("oidc_request_token", "oidc-request-token-value-3".into()),
+            ("SYSTEM_ACCESSTOKEN", "system-access-token-value-4".into()),
+            ("TFC_WORKLOAD_IDENTITY_TOKEN", "tfc-token-value-5".into()),
+            ("IDENTITY_HEADER", "identity-header-value-6".into()),
+        ];
+        let plain: Vec<(&str, String)> = [
+            ("tenant_id", "contoso.onmicrosoft.com"),
+            ("client_id", "00000000-0000-0000-0000-0000000000bb"),
+            ("use_oidc", "true"),
+            ("use_msi", "true"),
+            (
+                "oidc_request_url",
+                "https://actions.example/idtoken?api-version=2.0",
+            ),
+            ("ado_pipeline_service_connection_id", "sc-1"),
+            ("SYSTEM_OIDCREQUESTURI", "https://ado.example/oidctoken"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token"),
+            ("PATH", "/nonexistent"),
+        ]
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+        const NOT_CERT: [&str; 1] = ["client_certificate"];
+        const ENTRA: [&str; 3] = ["client_certificate", "client_secret", "oidc_token"];
+        // (settings left out, what the credential's Debug starts with)
+        let stages: Vec<(Vec<&str>, &str)> = vec![
+            (vec![], "ClientCertificate"),
+            (NOT_CERT.to_vec(), "ClientSecret"),
+            (
+                vec!["client_certificate", "client_secret"],
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: Token(",
+            ),
+            (
+                [&ENTRA[..], &["ado_pipeline_service_connection_id"]].concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: GitHubActions",
+            ),
+            (
+                [&ENTRA[..], &["oidc_request_token"]].concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: AzureDevOps",
+            ),
+            (
+                [
+                    &ENTRA[..],
+                    &["ado_pipeline_service_connection_id", "oidc_request_url"],
+                ]
+                .concat(),
+                "Federated { client_id: \"00000000-0000-0000-0000-0000000000bb\", token: Token(",
+            ),
+            ([&ENTRA[..], &["use_oidc"]].concat(), "ManagedIdentity"),
+        ];
+        for from_attributes in [true, false] {
+            for (left_out, expected) in &stages {
+                let mut attributes = Vec::new();
+                let mut env = Vec::new();
+                for (name, value) in secrets.iter().chain(&plain) {
+                    if left_out.contains(name) {
+                        continue;
+                    }
+                    match SETTINGS.iter().find(|s| s.name == *name) {
+                        Some(s) if from_attributes && s.kind == Kind::String => {
+                            attributes.push((*name, value.as_str()))
+                        }
+                        Some(s) => env.push((s.env[0], value.as_str())),
+                        None => env.push((*name, value.as_str())),
+                    }
+                }
+                let p = provider(&env);
+                let c = config(&attributes);
+                let settings = ConfigSettings {
+                    provider: &p,
+                    config: &c,
+                };
+                let mut text = String::new();
+                for s in SETTINGS {
+                    if s.sensitive {
+                        text.push_str(&format!("{:?}\n", settings.secret(s.name)));
+                    } else {
+                        text.push_str(&format!("{:?}\n", settings.setting(s.name)));
+                    }
+                }
+                let choice = credentials::choose(&settings);
+                text.push_str(&format!("{choice:?}\n"));
+                let mut diags = Diagnostics::new();
+                p.validate(&c, &mut diags);
+                text.push_str(&format!("{diags:?}\n"));
+                let case = format!("from attributes: {from_attributes}, without {left_out:?}");
+                let credential = format!("{:?}", choice.expect(&case).credential);
+                assert!(credential.starts_with(expected), "{case}: {credential}");
+                assert!(text.contains("<redacted>"), "{case}: {text}");
+                for (name, value) in &secrets {
+                    assert!(
+                        !text.contains(value.as_str()),
+                        "{case}: {name} printed in {text}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn validation_checks_booleans_and_certificate_conflicts() {
         let p = provider(&[
@@ -758,6 +938,101 @@ mod tests {
                 .detail
                 .contains("environment variable ARM_ENVIRONMENT")
         );
+    }
+
+    #[test]
+    fn tokens_are_for_the_graph_resource_of_the_endpoint_host_or_the_environment() {
+        // (graph_endpoint, environment, resource)
+        let cases = [
+            (None, "global", "https://graph.microsoft.com"),
+            (None, "usgovernment", "https://graph.microsoft.us"),
+            (None, "dod", "https://dod-graph.microsoft.us"),
+            (None, "china", "https://microsoftgraph.chinacloudapi.cn"),
+            // Each cloud's Graph host names its cloud, whatever environment says.
+            (
+                Some("https://graph.microsoft.com"),
+                "china",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("https://graph.microsoft.us"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("https://dod-graph.microsoft.us/"),
+                "global",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("https://microsoftgraph.chinacloudapi.cn"),
+                "usgovernment",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
+            (
+                Some("https://GRAPH.Microsoft.US"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some(" https://graph.microsoft.us:443 "),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("https://graph.microsoft.us:8443"),
+                "global",
+                "https://graph.microsoft.us",
+            ),
+            // A simulator or a proxy: the environment's cloud.
+            (
+                Some("http://127.0.0.1:8443"),
+                "global",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "usgovernment",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "usgovernmentl5",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("http://127.0.0.1:8443"),
+                "china",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
+            (
+                Some("http://localhost:8443"),
+                "public",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("https://graph-proxy.contoso.com"),
+                "dod",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Some("https://graph.microsoft.us.contoso.com"),
+                "global",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Some("not a url"),
+                "usgovernment",
+                "https://graph.microsoft.us",
+            ),
+        ];
+        for (endpoint, environment, expected) in cases {
+            assert_eq!(
+                graph_resource(endpoint, cloud(environment).unwrap()),
+                expected,
+                "{endpoint:?} in {environment}"
+            );
+        }
     }
 
     #[test]

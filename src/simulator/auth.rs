@@ -26,6 +26,17 @@ use super::{FederatedCredential, SimConfig};
 /// Microsoft Graph's application id; Entra accepts it as a resource in scopes.
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
+/// Graph's resource ids (application ID URIs) in the global, US Government
+/// L4, US Government L5 (DoD) and China clouds. The simulator stands in for
+/// Graph, so tokens are issued for Graph: a client that asks for the
+/// simulator's own URL would be refused by a real Entra ID, and is here.
+const GRAPH_RESOURCES: [&str; 4] = [
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",
+    "https://dod-graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+];
+
 /// RFC 7523's client assertion type.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -98,7 +109,8 @@ pub struct Credentials<'a> {
     pub client_id: &'a str,
     pub client_secret: &'a str,
     pub token_lifetime: Duration,
-    /// The simulator's own root URL (its scope `{base}/.default` is valid).
+    /// The simulator's own root URL: the token URL certificate assertions
+    /// must name as audience.
     pub base_url: &'a str,
     pub trust: &'a Trust,
 }
@@ -231,7 +243,7 @@ impl Tokens {
             }
         }
         let scope = field("scope").ok_or_else(|| missing("scope"))?;
-        check_scope(scope, credentials.base_url, tenant)?;
+        check_scope(scope, tenant)?;
         Ok(self.issue(credentials.token_lifetime))
     }
 
@@ -477,22 +489,20 @@ fn check_federated_assertion(trust: &Trust, jwt: &Jwt, now: i64) -> Result<(), E
     Ok(())
 }
 
-/// Whether `resource` names Graph (or the simulator standing in for it),
-/// with or without a trailing `/`.
-pub fn is_graph_resource(resource: &str, base_url: &str) -> bool {
+/// Whether `resource` names Graph: one of [`GRAPH_RESOURCES`] or Graph's
+/// application id, in any case, with or without a trailing `/`. Never the
+/// simulator's own URL.
+pub fn is_graph_resource(resource: &str) -> bool {
     let resource = resource.trim_end_matches('/');
-    [
-        "https://graph.microsoft.com",
-        GRAPH_APP_ID,
-        base_url.trim_end_matches('/'),
-    ]
-    .iter()
-    .any(|known| known.eq_ignore_ascii_case(resource))
+    GRAPH_RESOURCES
+        .iter()
+        .chain([&GRAPH_APP_ID])
+        .any(|known| known.eq_ignore_ascii_case(resource))
 }
 
 /// Client-credentials scopes must be exactly one `{resource}/.default`, and
-/// the resource must be Graph (or the simulator standing in for it).
-fn check_scope(scope: &str, base_url: &str, tenant: &str) -> Result<(), EntraError> {
+/// the resource must be Graph.
+fn check_scope(scope: &str, tenant: &str) -> Result<(), EntraError> {
     let invalid = || {
         EntraError::new(
             StatusCode::BAD_REQUEST,
@@ -508,7 +518,7 @@ fn check_scope(scope: &str, base_url: &str, tenant: &str) -> Result<(), EntraErr
         return Err(invalid());
     }
     let resource = scope.strip_suffix("/.default").ok_or_else(invalid)?;
-    if is_graph_resource(resource, base_url) {
+    if is_graph_resource(resource) {
         return Ok(());
     }
     Err(EntraError::new(
@@ -568,7 +578,10 @@ mod tests {
     fn accepted_scopes_issue_tokens() {
         for scope in [
             "https://graph.microsoft.com/.default",
-            "http://127.0.0.1:9/.default",
+            "https://graph.microsoft.us/.default",
+            "https://dod-graph.microsoft.us/.default",
+            "https://microsoftgraph.chinacloudapi.cn/.default",
+            "HTTPS://Graph.Microsoft.COM/.default",
             "00000003-0000-0000-c000-000000000000/.default",
         ] {
             let mut tokens = Tokens::default();
@@ -649,6 +662,14 @@ mod tests {
             (
                 "tenant-1",
                 with("scope", Some("https://management.azure.com/.default")),
+                400,
+                "invalid_resource",
+                500011,
+            ),
+            // The simulator's own URL is where requests go, not a resource.
+            (
+                "tenant-1",
+                with("scope", Some("http://127.0.0.1:9/.default")),
                 400,
                 "invalid_resource",
                 500011,

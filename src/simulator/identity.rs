@@ -50,7 +50,6 @@ pub struct Request<'a> {
     pub method: &'a Method,
     pub headers: &'a HeaderMap,
     pub query: &'a [(String, String)],
-    pub base_url: &'a str,
 }
 
 impl Request<'_> {
@@ -165,7 +164,7 @@ fn managed_identity(config: &SimConfig, tokens: &mut Tokens, request: &Request<'
             "Required query variable 'resource' is missing".into(),
         );
     };
-    if !is_graph_resource(resource, request.base_url) {
+    if !is_graph_resource(resource) {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_resource",
@@ -392,7 +391,6 @@ mod tests {
             method: &method,
             headers: &map,
             query: &query,
-            base_url: "http://127.0.0.1:9",
         };
         handle(config, &mut Tokens::default(), &request).expect("enabled")
     }
@@ -418,7 +416,6 @@ mod tests {
                     method: &Method::GET,
                     headers: &HeaderMap::new(),
                     query: &[],
-                    base_url: "http://127.0.0.1:9",
                 }
             )
             .is_none(),
@@ -483,6 +480,20 @@ mod tests {
                 vec![imds, ("resource", "https://vault.azure.net")],
                 400,
                 "AADSTS500011",
+            ),
+            (
+                IMDS_PATH,
+                vec![("metadata", "true")],
+                vec![imds, ("resource", "http://127.0.0.1:9")],
+                400,
+                "AADSTS500011",
+            ),
+            (
+                IMDS_PATH,
+                vec![("metadata", "true")],
+                vec![imds, ("resource", "https://dod-graph.microsoft.us/")],
+                200,
+                "",
             ),
             (
                 APP_SERVICE_PATH,

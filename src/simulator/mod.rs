@@ -12,8 +12,12 @@
 //! # Endpoints
 //!
 //! * `POST /{tenant}/oauth2/v2.0/token` — form `grant_type=client_credentials`,
-//!   `client_id`, `scope` (`https://graph.microsoft.com/.default`,
-//!   `{base_url}/.default` or Graph's app id + `/.default`) and either
+//!   `client_id`, `scope` (`{resource}/.default` for Graph's resource id in
+//!   any cloud, `https://graph.microsoft.com`, `https://graph.microsoft.us`,
+//!   `https://dod-graph.microsoft.us` or
+//!   `https://microsoftgraph.chinacloudapi.cn`, or for Graph's app id
+//!   `00000003-0000-0000-c000-000000000000`; never the simulator's own URL,
+//!   which is where requests go, not what a token is for) and either
 //!   `client_secret` or `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
 //!   with `client_assertion`. An assertion whose `iss` is the client id must
 //!   be signed (RS256/PS256) by one of [`SimConfig::client_certificates`]
@@ -34,7 +38,8 @@
 //!   `api-version=2018-02-01`, `resource`, optional `client_id`) and
 //!   `GET /msi/token` (App Service style: `X-IDENTITY-HEADER`,
 //!   `api-version=2019-08-01`) — only with [`SimConfig::managed_identity`];
-//!   the tokens they issue are valid for Graph.
+//!   `resource` must be Graph's, as for `scope` above; the tokens they issue
+//!   are valid for Graph.
 //! * `GET /github-actions/idtoken?api-version=2.0&audience=…` (bearer: the
 //!   request token) → `{"value": jwt}`, and `POST
 //!   /azure-devops/oidctoken?api-version=7.1&serviceConnectionId=…` (bearer:

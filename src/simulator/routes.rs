@@ -173,7 +173,6 @@ fn api(shared: &Shared, parts: &Parts, bytes: &Bytes, now: OffsetDateTime) -> Re
             method: &parts.method,
             headers: &parts.headers,
             query: &query,
-            base_url: &shared.base_url,
         };
         let mut state = shared.lock();
         if let Some(answer) = identity::handle(&shared.config, &mut state.tokens, &request) {

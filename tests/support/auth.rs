@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use intune::simulator::{
     AzureDevOpsEndpoint, FederatedCredential, IdTokenEndpoint, ManagedIdentities, OidcIssuer,
-    SimConfig, Simulator,
+    RecordedRequest, SimConfig, Simulator,
 };
 
 pub const PFX_PASSWORD: &str = "fixture-pfx-password";
@@ -29,6 +29,10 @@ pub const HCP_SUBJECT: &str = "organization:contoso:project:intune:workspace:pro
 
 pub const K8S_ISSUER: &str = "https://oidc.prod-aks.azure.com/contoso/";
 pub const K8S_SUBJECT: &str = "system:serviceaccount:intune:terraform";
+
+/// Graph's resource id in the global cloud: what every token is asked for,
+/// though the requests themselves go to the simulator.
+pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 
 pub const IDENTITY_HEADER: &str = "app-service-identity-header-secret";
 pub const USER_ASSIGNED: &str = "00000000-0000-0000-0000-0000000000ee";
@@ -201,4 +205,38 @@ pub fn az_calls(dir: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// What each recorded sign-in request asked a token for: the `scope` of a
+/// token-endpoint request, the `resource` of a managed identity request
+/// (both styles). Other requests are left out.
+pub fn requested_audiences(requests: &[RecordedRequest]) -> Vec<String> {
+    requests
+        .iter()
+        .filter_map(|request| {
+            if request.path.ends_with("/oauth2/v2.0/token") {
+                let scope = request.body.as_ref()?.get("scope")?.as_str()?;
+                Some(scope.to_string())
+            } else if request.path == "/metadata/identity/oauth2/token"
+                || request.path == "/msi/token"
+            {
+                request.query_param("resource")
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Every token was asked for `resource` (as `{resource}/.default` from
+/// Entra ID, as `resource` from managed identity), and at least one was.
+pub fn assert_tokens_for(requests: &[RecordedRequest], resource: &str) {
+    let audiences = requested_audiences(requests);
+    assert!(!audiences.is_empty(), "no token request: {requests:#?}");
+    for audience in &audiences {
+        assert!(
+            audience == resource || *audience == format!("{resource}/.default"),
+            "a token was asked for {audience:?}, not {resource:?}: {audiences:?}"
+        );
+    }
 }

@@ -6,7 +6,9 @@
 //!
 //! For every method passed over it keeps the reason, so that a failure can
 //! be explained in one diagnostic. Reasons and descriptions name settings,
-//! sources, paths and thumbprints, never a secret value.
+//! sources, paths and thumbprints, never a secret value. Secret settings
+//! and variables arrive as [`Secret`] and stay so until they become part of
+//! the [`Credential`], so no `{:?}` of anything here can print one.
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +18,11 @@ use crate::graph::{
     ClientCertificate, Credential, FederatedToken, IMDS_TOKEN_URL, ManagedIdentityEndpoint, Secret,
 };
 
-/// A setting's value and where it came from.
+/// A setting's value and where it came from. Sensitive settings are
+/// `Resolved<Secret>`, whose value prints `<redacted>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Resolved {
-    pub value: String,
+pub(crate) struct Resolved<T = String> {
+    pub value: T,
     /// `attribute client_secret` or `environment variable ARM_CLIENT_SECRET`.
     pub source: String,
     /// Whether the value came from the provider block (diagnostics then
@@ -29,15 +32,29 @@ pub(crate) struct Resolved {
 
 /// The settings as the provider resolved them: attribute, else environment
 /// variables; plus the variables that are not provider settings
-/// (`SYSTEM_ACCESSTOKEN`, `IDENTITY_ENDPOINT`, `PATH`, ...).
+/// (`SYSTEM_ACCESSTOKEN`, `IDENTITY_ENDPOINT`, `PATH`, ...). Secrets come
+/// only through [`Settings::secret`] and [`Settings::env_secret`].
 pub(crate) trait Settings {
-    /// The provider setting `name`.
+    /// The provider setting `name`, one that is not sensitive.
     fn setting(&self, name: &str) -> Option<Resolved>;
+    /// The sensitive provider setting `name` (`client_secret`, ...).
+    fn secret(&self, name: &str) -> Option<Resolved<Secret>>;
     /// How to say "`name` is not set" with its environment variables.
     fn unset(&self, name: &str) -> String;
-    /// An environment variable that is no provider setting.
+    /// An environment variable that is no provider setting and no secret.
     fn env(&self, var: &str) -> Option<String>;
+    /// A secret environment variable that is no provider setting (one of
+    /// [`SECRET_VARIABLES`]).
+    fn env_secret(&self, var: &str) -> Option<Secret>;
 }
+
+/// The environment variables besides the provider settings that hold
+/// secrets: read only as [`Secret`].
+pub(crate) const SECRET_VARIABLES: [&str; 3] = [
+    "SYSTEM_ACCESSTOKEN",
+    "TFC_WORKLOAD_IDENTITY_TOKEN",
+    "IDENTITY_HEADER",
+];
 
 /// The method chosen, and why the ones before it were not.
 #[derive(Debug)]
@@ -176,18 +193,39 @@ fn not_enabled(settings: &dyn Settings, name: &str, value: Option<bool>) -> Stri
     }
 }
 
-fn invalid(summary: &str, detail: String, from: &Resolved, attribute: &'static str) -> Step {
-    Step::Invalid(ChoiceError::Invalid {
-        summary: summary.to_string(),
-        detail,
-        attribute: from.from_attribute.then_some(attribute),
-    })
+/// Where the PKCS#12 bundle comes from.
+enum Bundle {
+    /// `client_certificate`: the file in base64, a secret.
+    Inline(Resolved<Secret>),
+    /// `client_certificate_path`.
+    Path(Resolved),
+}
+
+impl Bundle {
+    /// The setting, where its value came from, and whether that was the
+    /// provider block.
+    fn origin(&self) -> (&'static str, &str, bool) {
+        match self {
+            Bundle::Inline(from) => ("client_certificate", &from.source, from.from_attribute),
+            Bundle::Path(from) => ("client_certificate_path", &from.source, from.from_attribute),
+        }
+    }
+
+    /// The certificate cannot be used: an error on the setting.
+    fn invalid(&self, summary: &str, detail: String) -> Step {
+        let (attribute, _, from_attribute) = self.origin();
+        Step::Invalid(ChoiceError::Invalid {
+            summary: summary.to_string(),
+            detail,
+            attribute: from_attribute.then_some(attribute),
+        })
+    }
 }
 
 fn client_certificate(settings: &dyn Settings) -> Step {
-    let inline = settings.setting("client_certificate");
+    let inline = settings.secret("client_certificate");
     let path = settings.setting("client_certificate_path");
-    let (bundle, from, attribute) = match (&inline, &path) {
+    let bundle = match (inline, path) {
         (None, None) => {
             return Step::Skip(format!(
                 "{}, and {}",
@@ -195,79 +233,66 @@ fn client_certificate(settings: &dyn Settings) -> Step {
                 settings.unset("client_certificate_path")
             ));
         }
-        (Some(inline), Some(path)) => return Step::Invalid(certificate_conflict(inline, path)),
-        (Some(inline), None) => (None, inline, "client_certificate"),
-        (None, Some(path)) => (
-            Some(PathBuf::from(&path.value)),
-            path,
-            "client_certificate_path",
-        ),
+        (Some(inline), Some(path)) => return Step::Invalid(certificate_conflict(&inline, &path)),
+        (Some(inline), None) => Bundle::Inline(inline),
+        (None, Some(path)) => Bundle::Path(path),
     };
+    let (attribute, source, _) = bundle.origin();
     let (tenant, client) = match tenant_and_client(settings, attribute) {
         Ok(pair) => pair,
         Err(reason) => return Step::Skip(reason),
     };
     let bytes = match &bundle {
-        Some(path) => match std::fs::read(path) {
+        Bundle::Path(path) => match std::fs::read(&path.value) {
             Ok(bytes) => bytes,
             Err(error) => {
-                return invalid(
+                return bundle.invalid(
                     "Unreadable client certificate",
                     format!(
                         "Reading the PKCS#12 file {} (client_certificate_path from {}) failed: {error}.",
-                        path.display(),
-                        from.source
+                        path.value, path.source
                     ),
-                    from,
-                    attribute,
                 );
             }
         },
-        None => {
-            let text: String = from.value.split_whitespace().collect();
+        Bundle::Inline(inline) => {
+            // The one place the base64 text is read: to decode it.
+            let text: String = inline.value.expose().split_whitespace().collect();
             match base64::engine::general_purpose::STANDARD.decode(text) {
                 Ok(bytes) => bytes,
                 Err(_) => {
-                    return invalid(
+                    return bundle.invalid(
                         "Invalid client_certificate",
                         format!(
                             "client_certificate (from {}) must be the PKCS#12 file in base64, e.g. \
                              filebase64(\"app.pfx\"); it is not valid base64.",
-                            from.source
+                            inline.source
                         ),
-                        from,
-                        attribute,
                     );
                 }
             }
         }
     };
     let password = settings
-        .setting("client_certificate_password")
-        .map(|p| Secret::new(p.value))
+        .secret("client_certificate_password")
+        .map(|p| p.value)
         .unwrap_or_else(|| Secret::new(""));
     let certificate = match ClientCertificate::from_pkcs12(&bytes, &password) {
         Ok(certificate) => certificate,
         Err(error) => {
             let what = match &bundle {
-                Some(path) => format!("The client certificate {}", path.display()),
-                None => "The client certificate".to_string(),
+                Bundle::Path(path) => format!("The client certificate {}", path.value),
+                Bundle::Inline(_) => "The client certificate".to_string(),
             };
-            return invalid(
+            return bundle.invalid(
                 "Invalid client certificate",
-                format!(
-                    "{what} ({attribute} from {}) cannot be used: {error}.",
-                    from.source
-                ),
-                from,
-                attribute,
+                format!("{what} ({attribute} from {source}) cannot be used: {error}."),
             );
         }
     };
     Step::Ready {
         description: format!(
-            "the client certificate {} ({}, thumbprint {}; client_id from {})",
-            attribute_source(attribute, from),
+            "the client certificate {attribute} from {source} ({}, thumbprint {}; client_id from {})",
             certificate.subject(),
             certificate.thumbprint(),
             client.source
@@ -282,7 +307,7 @@ fn client_certificate(settings: &dyn Settings) -> Step {
 
 /// Both `client_certificate` and `client_certificate_path` are set. Also
 /// reported by the provider's validation, before configure.
-pub(crate) fn certificate_conflict(inline: &Resolved, path: &Resolved) -> ChoiceError {
+pub(crate) fn certificate_conflict(inline: &Resolved<Secret>, path: &Resolved) -> ChoiceError {
     ChoiceError::Invalid {
         summary: "Conflicting client certificate settings".into(),
         detail: format!(
@@ -296,12 +321,8 @@ pub(crate) fn certificate_conflict(inline: &Resolved, path: &Resolved) -> Choice
     }
 }
 
-fn attribute_source(name: &str, from: &Resolved) -> String {
-    format!("{name} from {}", from.source)
-}
-
 fn client_secret(settings: &dyn Settings) -> Step {
-    let Some(secret) = settings.setting("client_secret") else {
+    let Some(secret) = settings.secret("client_secret") else {
         return Step::Skip(settings.unset("client_secret"));
     };
     match tenant_and_client(settings, "client_secret") {
@@ -312,7 +333,7 @@ fn client_secret(settings: &dyn Settings) -> Step {
             ),
             credential: Credential::ClientSecret {
                 client_id: client.value,
-                client_secret: Secret::new(secret.value),
+                client_secret: secret.value,
             },
             tenant_id: tenant.value,
         },
@@ -328,12 +349,20 @@ fn oidc(settings: &dyn Settings) -> Step {
     };
     if use_oidc != Some(true) {
         let present: Vec<&str> = [
-            "oidc_token",
-            "oidc_token_file_path",
-            "ado_pipeline_service_connection_id",
+            ("oidc_token", settings.secret("oidc_token").is_some()),
+            (
+                "oidc_token_file_path",
+                settings.setting("oidc_token_file_path").is_some(),
+            ),
+            (
+                "ado_pipeline_service_connection_id",
+                settings
+                    .setting("ado_pipeline_service_connection_id")
+                    .is_some(),
+            ),
         ]
         .into_iter()
-        .filter(|name| settings.setting(name).is_some())
+        .filter_map(|(name, set)| set.then_some(name))
         .collect();
         let mut reason = not_enabled(settings, "use_oidc", use_oidc);
         if !present.is_empty() {
@@ -360,9 +389,9 @@ fn oidc(settings: &dyn Settings) -> Step {
         },
         tenant_id: tenant.value.clone(),
     };
-    if let Some(token) = settings.setting("oidc_token") {
+    if let Some(token) = settings.secret("oidc_token") {
         return ready(
-            FederatedToken::Token(Secret::new(token.value)),
+            FederatedToken::Token(token.value),
             format!("the token in oidc_token (from {})", token.source),
         );
     }
@@ -373,7 +402,7 @@ fn oidc(settings: &dyn Settings) -> Step {
         );
     }
     let url = settings.setting("oidc_request_url");
-    let request_token = settings.setting("oidc_request_token");
+    let request_token = settings.secret("oidc_request_token");
     let connection = settings.setting("ado_pipeline_service_connection_id");
     let mut gaps = Vec::new();
     match (&connection, &url, &request_token) {
@@ -381,7 +410,7 @@ fn oidc(settings: &dyn Settings) -> Step {
             return ready(
                 FederatedToken::GitHubActions {
                     request_url: url.value.clone(),
-                    request_token: Secret::new(token.value.clone()),
+                    request_token: token.value.clone(),
                 },
                 format!("a GitHub Actions ID token (oidc_request_url from {})", url.source),
             );
@@ -406,13 +435,13 @@ fn oidc(settings: &dyn Settings) -> Step {
             let ado_token = request_token
                 .clone()
                 .map(|r| r.value)
-                .or_else(|| settings.env("SYSTEM_ACCESSTOKEN"));
+                .or_else(|| settings.env_secret("SYSTEM_ACCESSTOKEN"));
             match (ado_url, ado_token) {
                 (Some((request_url, url_source)), Some(access_token)) => {
                     return ready(
                         FederatedToken::AzureDevOps {
                             request_url,
-                            access_token: Secret::new(access_token),
+                            access_token,
                             service_connection_id: connection.value.clone(),
                         },
                         format!(
@@ -440,9 +469,9 @@ fn oidc(settings: &dyn Settings) -> Step {
         }
         (None, None, None) => {}
     }
-    if let Some(token) = settings.env("TFC_WORKLOAD_IDENTITY_TOKEN") {
+    if let Some(token) = settings.env_secret("TFC_WORKLOAD_IDENTITY_TOKEN") {
         return ready(
-            FederatedToken::Token(Secret::new(token)),
+            FederatedToken::Token(token),
             "HCP Terraform's workload identity token (TFC_WORKLOAD_IDENTITY_TOKEN)".to_string(),
         );
     }
@@ -474,16 +503,10 @@ fn managed_identity(settings: &dyn Settings) -> Step {
         (ManagedIdentityEndpoint::Imds { url: url.value }, text)
     } else if let (Some(url), Some(header)) = (
         settings.env("IDENTITY_ENDPOINT"),
-        settings.env("IDENTITY_HEADER"),
+        settings.env_secret("IDENTITY_HEADER"),
     ) {
         let text = format!("the App Service endpoint {url} (IDENTITY_ENDPOINT)");
-        (
-            ManagedIdentityEndpoint::AppService {
-                url,
-                header: Secret::new(header),
-            },
-            text,
-        )
+        (ManagedIdentityEndpoint::AppService { url, header }, text)
     } else {
         (
             ManagedIdentityEndpoint::Imds {
@@ -569,10 +592,28 @@ mod tests {
         }
     }
 
+    /// The settings that are secrets, as the provider's schema marks them.
+    const SENSITIVE: [&str; 5] = [
+        "client_secret",
+        "client_certificate",
+        "client_certificate_password",
+        "oidc_token",
+        "oidc_request_token",
+    ];
+
     impl Settings for Map {
         fn setting(&self, name: &str) -> Option<Resolved> {
+            assert!(!SENSITIVE.contains(&name), "{name} is read as a secret");
             self.0.get(name).map(|value| Resolved {
                 value: value.clone(),
+                source: format!("attribute {name}"),
+                from_attribute: true,
+            })
+        }
+        fn secret(&self, name: &str) -> Option<Resolved<Secret>> {
+            assert!(SENSITIVE.contains(&name), "{name} is no secret");
+            self.0.get(name).map(|value| Resolved {
+                value: Secret::new(value.clone()),
                 source: format!("attribute {name}"),
                 from_attribute: true,
             })
@@ -581,7 +622,15 @@ mod tests {
             format!("{name} is not set")
         }
         fn env(&self, var: &str) -> Option<String> {
+            assert!(
+                !SECRET_VARIABLES.contains(&var),
+                "{var} is read as a secret"
+            );
             self.0.get(&format!("${var}")).cloned()
+        }
+        fn env_secret(&self, var: &str) -> Option<Secret> {
+            assert!(SECRET_VARIABLES.contains(&var), "{var} is no secret");
+            self.0.get(&format!("${var}")).cloned().map(Secret::new)
         }
     }
 
