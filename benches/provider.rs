@@ -7,6 +7,9 @@
 //!   simulator, the refresh + plan after it, and the destroy;
 //! - the provider processes' peak resident memory during those runs.
 //!
+//! The simulator runs with its replication lag off (new objects visible at
+//! once) and Intune's write limit on, as in every test.
+//!
 //! Nothing here asserts a time: the figures are for people to compare.
 
 #[path = "../tests/support/mod.rs"]
@@ -80,7 +83,15 @@ fn cold_start(runs: usize) {
 
 fn apply_many(n: usize) {
     for tf in support::terraforms() {
-        let ws = support::Workspace::new(&tf);
+        // Graph's replication lag is turned off: these figures measure the
+        // provider and terraform, not the simulator's 404s.
+        let ws = support::Workspace::with_simulator(
+            &tf,
+            intune::simulator::SimConfig {
+                consistency: intune::simulator::Consistency::IMMEDIATE,
+                ..intune::simulator::SimConfig::default()
+            },
+        );
         ws.write(
             "root.cer",
             std::fs::read(support::example("certs/contoso-root-ca.cer")).unwrap(),

@@ -746,6 +746,29 @@ async fn writes_are_paced_reads_are_not() {
     assert_eq!(sim.write_count(), 6);
 }
 
+/// With Intune's real limit enforced (the simulator's default, 100 writes
+/// per 20 s) and the production pacer, more writes than the window holds
+/// all succeed without one throttled answer: the pacer waits, Graph never
+/// has to say no.
+#[tokio::test]
+async fn the_default_pacer_never_trips_intunes_write_limit() {
+    let sim = start(exact());
+    assert!(sim.config().enforce_write_limit);
+    let mut config = config_for(&sim);
+    config.write_pacing = WritePacing::default();
+    let client = GraphClient::new(config).unwrap();
+    let budget = CallOptions::within(Duration::from_secs(120));
+    for n in 0..105 {
+        client
+            .post(PROFILES, &root_body(&format!("paced-{n}")), &budget)
+            .await
+            .expect("create succeeds");
+    }
+    let throttled = sim.requests().iter().filter(|r| r.status == 429).count();
+    assert_eq!(throttled, 0, "the pacer kept under the limit");
+    assert_eq!(sim.objects().len(), 105);
+}
+
 #[tokio::test]
 async fn write_methods_round_trip() {
     let sim = start(exact());

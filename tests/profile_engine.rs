@@ -233,8 +233,9 @@ fn graph_posts(sim: &Simulator) -> usize {
 }
 
 /// A create whose answer never came (the connection dropped after Graph
-/// made the object, or a gateway answered 504 after it did) is found and
-/// adopted exactly once, through Graph's list lag, and never repeated.
+/// made the object, a gateway answered 504 after it did, or the answer
+/// came without the new id) is found and adopted exactly once, through
+/// Graph's list lag, and never repeated nor stored with an empty id.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
     let faults = [
@@ -243,6 +244,7 @@ async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
             count: 1,
             status: 504,
         },
+        Fault::EmptyAnswer { count: 1 },
     ];
     for fault in faults {
         let sim = Simulator::spawn(SimConfig::default()).unwrap();
@@ -324,6 +326,41 @@ async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
     assert!(detail.contains("2 profiles"), "{detail}");
     assert!(detail.contains("terraform import"), "{detail}");
     assert_eq!(sim.objects().len(), 3, "nothing adopted, nothing deleted");
+}
+
+/// A create Graph made but never shows within the create timeout: the
+/// apply fails, and the id is in the state it returns (terraform saves it
+/// tainted), never lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_graph_never_shows_keeps_its_id() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let mut config = config(&provider, "macos", "Never visible");
+    let mut timeouts = provider
+        .resource_schema(TYPE)
+        .unwrap()
+        .block
+        .blocks
+        .iter()
+        .find(|b| b.name == "timeouts")
+        .unwrap()
+        .block
+        .empty_object();
+    timeouts.set("create", Value::string("2s"));
+    config.set("timeouts", timeouts);
+    sim.inject(Fault::ReadAfterWrite404 { count: 10_000 });
+    let (state, diags) = apply(&provider, &Value::Null, &config).await;
+    assert!(diags.has_errors());
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.summary.contains("does not show it yet") && d.detail.contains("tainted")),
+        "{diags:?}"
+    );
+    let objects = sim.objects();
+    assert_eq!(objects.len(), 1);
+    assert_eq!(state.get("id").as_str(), objects[0]["id"].as_str());
+    assert_eq!(state.get("display_name"), &Value::string("Never visible"));
 }
 
 /// When nothing shows up within create_recovery_timeout, the error says the

@@ -741,6 +741,37 @@ mod tests {
         (provider, abandoned)
     }
 
+    #[test]
+    fn equivalent_answers_keep_the_planned_form() {
+        use crate::framework::{Attribute, Mode};
+        use crate::value::Type;
+        let same_guid = Arc::new(|a: &Value, b: &Value| match (a.as_str(), b.as_str()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        });
+        let schema = Schema::new(
+            Block::new()
+                .attribute(Attribute::new("id", Type::String, Mode::Computed))
+                .attribute(
+                    Attribute::new("group", Type::String, Mode::Optional).equivalence(same_guid),
+                )
+                .attribute(Attribute::new("name", Type::String, Mode::Optional)),
+        );
+        let mut planned = schema.block.empty_object();
+        planned.set("group", Value::string("ABC-1"));
+        planned.set("name", Value::string("Wi-Fi"));
+        // Graph answered the GUID in lower case and changed the name: only
+        // the equivalent value takes the planned form back.
+        let mut answered = planned.clone();
+        answered.set("id", Value::string("x"));
+        answered.set("group", Value::string("abc-1"));
+        answered.set("name", Value::string("wi-fi"));
+        keep_planned_equivalents(&schema, &planned, &mut answered);
+        assert_eq!(answered.get("group"), &Value::string("ABC-1"));
+        assert_eq!(answered.get("name"), &Value::string("wi-fi"));
+        assert_eq!(answered.get("id"), &Value::string("x"));
+    }
+
     #[tokio::test]
     async fn stop_ends_a_configure_in_progress() {
         let (provider, abandoned) = provider(Configure::Hangs);

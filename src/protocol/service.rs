@@ -473,6 +473,31 @@ mod tests {
         d.iter().map(|d| d.summary.as_str()).collect()
     }
 
+    /// A new state that cannot be encoded (a provider bug) must not orphan
+    /// the object: the engine's fallback (an id-only state after a create)
+    /// goes to terraform with the error.
+    #[test]
+    fn an_unencodable_state_falls_back_to_the_id() {
+        use std::collections::BTreeMap;
+        let ty = crate::value::Type::Object(BTreeMap::from([
+            ("id".to_string(), crate::value::Type::String),
+            ("name".to_string(), crate::value::Type::String),
+        ]));
+        let mut broken = Value::Object(BTreeMap::new());
+        broken.set("id", Value::string("abc"));
+        broken.set("name", Value::List(vec![Value::string("not a string")]));
+        let mut id_only = Value::Object(BTreeMap::new());
+        id_only.set("id", Value::string("abc"));
+        id_only.set("name", Value::Null);
+        let mut diags = Diagnostics::new();
+        let encoded = encode_state(&broken, &id_only, &ty, &mut diags).expect("the fallback");
+        assert!(diags.has_errors(), "the encoding failure is reported");
+        assert_eq!(decode(Some(&encoded), &ty).unwrap(), id_only);
+        let mut diags = Diagnostics::new();
+        assert!(encode_state(&broken, &Value::Null, &ty, &mut diags).is_none());
+        assert!(diags.has_errors());
+    }
+
     #[tokio::test]
     async fn schema_and_metadata_list_the_resource() {
         let s = service();

@@ -51,6 +51,10 @@ pub enum Fault {
         #[serde(default = "gateway_timeout")]
         status: u16,
     },
+    /// The request is handled, then answered with its success status and
+    /// an empty JSON object instead of the result (a truncated body, a
+    /// misbehaving proxy): a create's client cannot tell what was made.
+    EmptyAnswer { count: u32 },
     /// The request is handled, and its answer is sent `delay_ms` later, as
     /// from a slow gateway: a client can be stopped while its write is in
     /// flight.
@@ -76,6 +80,7 @@ impl Fault {
             | Fault::DropConnection { count }
             | Fault::LoseResponse { count }
             | Fault::FailAfterHandling { count, .. }
+            | Fault::EmptyAnswer { count }
             | Fault::SlowResponse { count, .. }
             | Fault::TokenError { count }
             | Fault::NextLinkNotFound { count } => *count,
@@ -99,6 +104,8 @@ pub enum Action {
     LoseResponse,
     /// Handle the request, then answer this error instead.
     FailAfterHandling { status: StatusCode },
+    /// Handle the request, then answer `{}` with its success status.
+    EmptyAnswer,
     /// Handle the request, then wait this long before answering.
     Delay { millis: u64 },
 }
@@ -149,6 +156,7 @@ impl FaultQueue {
                     | Fault::DropConnection { .. }
                     | Fault::LoseResponse { .. }
                     | Fault::FailAfterHandling { .. }
+                    | Fault::EmptyAnswer { .. }
                     | Fault::SlowResponse { .. }
             ) && armed
                 .method
@@ -179,6 +187,7 @@ impl FaultQueue {
                     .filter(|s| s.is_client_error() || s.is_server_error())
                     .unwrap_or(StatusCode::GATEWAY_TIMEOUT),
             },
+            Fault::EmptyAnswer { .. } => Action::EmptyAnswer,
             Fault::SlowResponse { delay_ms, .. } => Action::Delay { millis: *delay_ms },
             _ => Action::Drop,
         };

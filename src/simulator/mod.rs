@@ -62,7 +62,7 @@
 //! * Admin (no auth, not recorded, no faults): `GET /_simulator/objects`
 //!   (JSON array as `GET` returns them), `GET /_simulator/requests` (array of
 //!   [`RecordedRequest`]), `POST /_simulator/faults` with
-//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"loseResponse"|"failAfterHandling"|"slowResponse"|"tokenError"|"nextLinkNotFound",
+//!   `{"kind":"throttle"|"serverError"|"readAfterWrite404"|"dropConnection"|"loseResponse"|"failAfterHandling"|"emptyAnswer"|"slowResponse"|"tokenError"|"nextLinkNotFound",
 //!   "count":N, "retryAfterSecs":S?, "status":503?, "method":"GET"?}` (204),
 //!   `POST /_simulator/reset` (204; clears objects, faults, requests and the
 //!   write count; issued tokens stay valid).
@@ -145,8 +145,8 @@
 //!
 //! [`Simulator::inject`] arms a [`Fault`] for the next `count` matching
 //! requests ([`Simulator::inject_on`] restricts it to one HTTP method). Graph
-//! faults (throttle, server error, drop, lost, failed-after-handling or slow
-//! response) apply after
+//! faults (throttle, server error, drop, lost, failed-after-handling, empty
+//! or slow response) apply after
 //! the bearer check and before the handler, in the order they were armed; `TokenError` applies to
 //! the token endpoint only. `NextLinkNotFound` makes the next request with a
 //! `$skiptoken` (a page reached through `@odata.nextLink`) answer 404

@@ -397,6 +397,7 @@ fn graph(
     let method = &parts.method;
     let mut lose_response = false;
     let mut fail_after = None;
+    let mut empty_answer = false;
     let mut delay = None;
     match state.faults.take_graph(method.as_str()) {
         Some(Action::Throttle { retry_after }) => return GraphError::throttled(retry_after).into(),
@@ -407,6 +408,7 @@ fn graph(
         Some(Action::Drop) => return Reply::Drop,
         Some(Action::LoseResponse) => lose_response = true,
         Some(Action::FailAfterHandling { status }) => fail_after = Some(status),
+        Some(Action::EmptyAnswer) => empty_answer = true,
         Some(Action::Delay { millis }) => delay = Some(Duration::from_millis(millis)),
         None => {}
     }
@@ -435,9 +437,10 @@ fn graph(
     let result = parse_target(segments).and_then(|target| request.dispatch(&mut state, target));
     let reply = match result {
         Ok(_) if lose_response => Reply::Drop,
-        Ok(reply) => match fail_after {
-            Some(status) => GraphError::server(status, None).into(),
-            None => reply,
+        Ok(reply) => match (fail_after, reply) {
+            (Some(status), _) => GraphError::server(status, None).into(),
+            (None, Reply::Json(status, _)) if empty_answer => Reply::Json(status, json!({})),
+            (None, reply) => reply,
         },
         Err(error) => error.into(),
     };
