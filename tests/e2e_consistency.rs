@@ -5,9 +5,9 @@
 //! or block a profile:
 //!
 //! * a root, its SCEP profile and the profile's assignment apply in one go;
-//! * a plan right after an apply plans nothing (the new objects are read
-//!   back before the apply returns, so no refresh takes the lag for a
-//!   deletion);
+//! * a plan right after an apply plans nothing, also for profiles nothing
+//!   else reads (the new objects are read back before the apply returns, so
+//!   no refresh takes the lag for a deletion);
 //! * a create whose answer was lost (dropped connection, 504 after Graph
 //!   made the object) is adopted exactly once, and a same-named profile made
 //!   elsewhere a minute earlier never is.
@@ -115,6 +115,38 @@ fn chain_applies_through_the_lag(tf: &Terraform) {
 fn a_chain_applies_once_and_plans_clean_under_the_replication_lag() {
     for tf in terraforms() {
         chain_applies_through_the_lag(&tf);
+    }
+}
+
+/// Profiles nothing else in the configuration reads: the first GET of each
+/// after the apply is the next command's refresh unless the apply itself
+/// confirmed them. The plan right after must be empty, not a duplicate.
+fn plan_right_after_apply_is_empty(tf: &Terraform) {
+    let ws = Workspace::new(tf);
+    ws.write("root.cer", root_pem());
+    ws.config(
+        r#"
+resource "intune_trusted_certificate" "root" {
+  for_each                 = toset(["ios", "macos", "windows_phone_81", "aosp"])
+  platform                 = each.key
+  display_name             = "Contoso Root CA (${each.key})"
+  trusted_root_certificate = file("root.cer")
+}
+"#,
+    );
+    ws.init();
+    ws.apply();
+    ws.expect_no_changes();
+    assert_eq!(ws.sim.objects().len(), 4);
+    assert_eq!(graph_creates(&ws), 4);
+    ws.destroy();
+    assert!(ws.sim.objects().is_empty());
+}
+
+#[test]
+fn a_plan_right_after_apply_plans_nothing_under_the_lag() {
+    for tf in terraforms() {
+        plan_right_after_apply_is_empty(&tf);
     }
 }
 
