@@ -87,9 +87,9 @@ fn apply_many(n: usize) {
         // provider and terraform, not the simulator's 404s.
         let ws = support::Workspace::with_simulator(
             &tf,
-            intune::simulator::SimConfig {
-                consistency: intune::simulator::Consistency::IMMEDIATE,
-                ..intune::simulator::SimConfig::default()
+            intune_graph_sim::SimConfig {
+                consistency: intune_graph_sim::Consistency::IMMEDIATE,
+                ..intune_graph_sim::SimConfig::default()
             },
         );
         ws.write(

@@ -20,7 +20,7 @@ if [ ! -x "$(command -v "$terraform_bin")" ]; then
 fi
 
 echo "==> Building the provider and the Graph simulator (release)"
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bins
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" --workspace --bins
 
 work="$root/.work/demo"
 rm -rf "$work"

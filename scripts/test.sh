@@ -14,10 +14,10 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "==> cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
-cargo test --locked --all-targets
+cargo test --locked --workspace --all-targets
 
 echo "==> doc tests"
-cargo test --locked --doc
+cargo test --locked --workspace --doc

@@ -4,12 +4,12 @@
 //! `protocol` (gRPC, handshake, TLS) → `framework` (schemas, validate, plan,
 //! apply) → `value` (cty values and codecs); `resources` (the Intune
 //! resources) → `framework`, `graph` (the Microsoft Graph client).
-//! `simulator` is the Graph test double; it shares no code with the client.
+//! The Graph test double is a crate of its own (`intune-graph-sim`), which
+//! this library never depends on.
 
 pub mod framework;
 pub mod graph;
 pub mod logging;
 pub mod protocol;
 pub mod resources;
-pub mod simulator;
 pub mod value;

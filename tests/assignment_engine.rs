@@ -8,8 +8,8 @@ mod support;
 
 use intune::framework::{Diagnostics, Provider, Severity};
 use intune::resources::provider_config::IntuneProvider;
-use intune::simulator::{NoFilterEcho, SimConfig, Simulator};
 use intune::value::Value;
+use intune_graph_sim::{NoFilterEcho, SimConfig, Simulator};
 use serde_json::{Value as Json, json};
 
 const TYPE: &str = "intune_certificate_profile_assignment";
@@ -768,7 +768,7 @@ async fn list_falls_back_when_graph_refuses_the_type_filter() {
     sim.clear_requests();
     sim.inject_on(
         "GET",
-        intune::simulator::Fault::ServerError {
+        intune_graph_sim::Fault::ServerError {
             count: 1,
             status: 400,
             retry_after_secs: None,

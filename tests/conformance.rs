@@ -53,7 +53,7 @@ const EXCLUDED_TYPES: [(&str, &str); 3] = [
 fn fixture() -> Json {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/graph-schema.json"
+        "/data/graph-schema.json"
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

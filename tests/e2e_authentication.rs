@@ -11,7 +11,7 @@
 
 mod support;
 
-use intune::simulator::RecordedRequest;
+use intune_graph_sim::RecordedRequest;
 use support::auth::*;
 use support::{Run, Terraform, Workspace, provider_tf, terraforms};
 

@@ -7,7 +7,7 @@
 
 mod support;
 
-use intune::simulator::{NoFilterEcho, SimConfig, Simulator};
+use intune_graph_sim::{NoFilterEcho, SimConfig, Simulator};
 use serde_json::{Value as Json, json};
 use support::{Terraform, Workspace, terraforms};
 

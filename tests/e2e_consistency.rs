@@ -16,7 +16,7 @@ mod support;
 
 use std::time::Duration;
 
-use intune::simulator::Fault;
+use intune_graph_sim::Fault;
 use support::{Terraform, Workspace, terraforms};
 
 fn root_pem() -> String {

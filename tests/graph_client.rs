@@ -14,7 +14,7 @@ use intune::graph::{
     CallOptions, Credential, GraphClient, GraphConfig, GraphError, RetryPolicy, Secret,
     TransportKind, WritePacing,
 };
-use intune::simulator::{Fault, RecordedRequest, SimConfig, Simulator};
+use intune_graph_sim::{Fault, RecordedRequest, SimConfig, Simulator};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -43,7 +43,7 @@ fn fast_retries() -> RetryPolicy {
 /// write is tested with an explicit fault.
 fn exact() -> SimConfig {
     SimConfig {
-        consistency: intune::simulator::Consistency::IMMEDIATE,
+        consistency: intune_graph_sim::Consistency::IMMEDIATE,
         ..SimConfig::default()
     }
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use intune::framework::Provider;
 use intune::resources::provider_config::IntuneProvider;
-use intune::simulator::{Fault, SimConfig, Simulator};
 use intune::value::Value;
+use intune_graph_sim::{Fault, SimConfig, Simulator};
 
 const TYPE: &str = "intune_trusted_certificate";
 

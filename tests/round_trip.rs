@@ -12,8 +12,8 @@ use intune::resources::model::GraphProperty;
 use intune::resources::platform::{self, Platform, ProfileKind};
 use intune::resources::profile::{COMMON_FIELDS, ProfileKindSpec};
 use intune::resources::provider_config::IntuneProvider;
-use intune::simulator::{SimConfig, Simulator};
 use intune::value::Value;
+use intune_graph_sim::{SimConfig, Simulator};
 
 fn root_pem() -> String {
     std::fs::read_to_string(concat!(

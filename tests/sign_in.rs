@@ -18,7 +18,7 @@ use intune::graph::{
     GraphError, ManagedIdentityEndpoint, RetryPolicy, Secret, WritePacing,
 };
 use intune::resources::provider_config::IntuneProvider;
-use intune::simulator::{RecordedRequest, Simulator};
+use intune_graph_sim::{RecordedRequest, Simulator};
 use support::auth::*;
 use tokio::time::Instant;
 

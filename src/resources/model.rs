@@ -1,6 +1,6 @@
 //! The Graph schema facts the provider maps: every certificate-profile type
 //! with its properties (inherited ones included), the complex types and the
-//! enums. Generated at build time from `tests/fixtures/graph-schema.json`
+//! enums. Generated at build time from `data/graph-schema.json`
 //! (Microsoft's Graph beta metadata), so which platform accepts which
 //! property, with which enum members, has one source.
 

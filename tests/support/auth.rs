@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use intune::simulator::{
+use intune_graph_sim::{
     AzureDevOpsEndpoint, FederatedCredential, IdTokenEndpoint, ManagedIdentities, OidcIssuer,
     RecordedRequest, SimConfig, Simulator,
 };

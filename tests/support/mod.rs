@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use intune::simulator::{SimConfig, Simulator};
+use intune_graph_sim::{SimConfig, Simulator};
 
 /// The provider's registry address in tests, examples and the demo.
 pub const SOURCE: &str = "intune-tf/intune";

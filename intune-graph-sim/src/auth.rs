@@ -727,7 +727,7 @@ mod tests {
 
     mod assertions {
         use super::*;
-        use crate::simulator::{OidcIssuer, SimConfig};
+        use crate::{OidcIssuer, SimConfig};
         use ring::rand::SystemRandom;
         use ring::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
 
@@ -1106,7 +1106,7 @@ mod tests {
                     .contains("client_certificates[0]")
             );
             let endpoint_without_key = SimConfig {
-                github_actions: Some(crate::simulator::IdTokenEndpoint {
+                github_actions: Some(crate::IdTokenEndpoint {
                     issuer: ISSUER.into(),
                     subject: SUBJECT.into(),
                     request_token: "t".into(),

@@ -4,13 +4,13 @@
 //! stdin closes, with `--exit-on-stdin-eof`).
 //!
 //! It only parses arguments and waits; all behaviour lives in
-//! `intune::simulator`.
+//! `intune_graph_sim`.
 
 use std::io::{Read, Write};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use intune::simulator::{Consistency, NoFilterEcho, SimConfig, Simulator};
+use intune_graph_sim::{Consistency, NoFilterEcho, SimConfig, Simulator};
 
 const USAGE: &str = "\
 usage: intune-graph-sim [options]

@@ -341,7 +341,7 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::{AzureDevOpsEndpoint, IdTokenEndpoint, ManagedIdentities, OidcIssuer};
+    use crate::{AzureDevOpsEndpoint, IdTokenEndpoint, ManagedIdentities, OidcIssuer};
 
     const KEY: &[u8] = include_bytes!("../../tests/fixtures/auth/issuer-key.pk8");
 

@@ -4,7 +4,7 @@
 //! backend.
 //!
 //! It judges requests only by the Graph schema data
-//! (`tests/fixtures/graph-schema.json`, embedded) and shares no code with the
+//! (`data/graph-schema.json`, embedded) and shares no code with the
 //! provider's Graph client or resources, so a client bug cannot hide in the
 //! fake. It is strict on purpose: whatever Graph would reject, it rejects,
 //! with a Graph-shaped error that names the property and the problem.

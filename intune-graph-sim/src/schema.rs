@@ -1,5 +1,5 @@
 //! The simulator's own view of the Graph beta schema: entity types, complex
-//! types and enums read from `tests/fixtures/graph-schema.json` into lookup
+//! types and enums read from `data/graph-schema.json` into lookup
 //! tables, once per process.
 //!
 //! It exists so that the simulator judges requests from Microsoft's metadata
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 /// The schema document, embedded so the simulator needs no files at run time.
-const SCHEMA_JSON: &str = include_str!("../../tests/fixtures/graph-schema.json");
+const SCHEMA_JSON: &str = include_str!("../../data/graph-schema.json");
 
 /// The collection every profile type this simulator serves lives in.
 pub const DEVICE_CONFIGURATIONS: &str = "/deviceManagement/deviceConfigurations";

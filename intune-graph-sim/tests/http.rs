@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use intune::simulator::{Consistency, Fault, NoFilterEcho, SimConfig, Simulator};
+use intune_graph_sim::{Consistency, Fault, NoFilterEcho, SimConfig, Simulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -71,7 +71,7 @@ async fn token_success_shape() {
 #[tokio::test]
 async fn the_simulators_own_url_is_not_a_resource() {
     let h = Harness::start(SimConfig {
-        managed_identity: Some(intune::simulator::ManagedIdentities {
+        managed_identity: Some(intune_graph_sim::ManagedIdentities {
             system_assigned: true,
             user_assigned: Vec::new(),
             identity_header: "header".into(),
