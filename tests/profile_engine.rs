@@ -309,10 +309,18 @@ async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
     // Made by someone else just after this create was sent.
     let soon = time::OffsetDateTime::now_utc() + Duration::from_secs(5);
     let twin = sim.insert_object_at(same_settings("Twin"), soon).unwrap();
-    // Same name, other settings: never a candidate.
+    // Same name, another certificate: a configured setting differs, so
+    // never a candidate.
     let mut other = same_settings("Twin");
-    other["roleScopeTagIds"] = serde_json::json!(["7"]);
-    sim.insert_object_at(other, soon).unwrap();
+    other["trustedRootCertificate"] = serde_json::json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/auth/app.cer"
+        ))
+        .unwrap()
+    ));
+    let other = sim.insert_object_at(other, soon).unwrap();
     sim.inject_on("POST", Fault::LoseResponse { count: 1 });
     let (state, diags) = apply(&provider, &Value::Null, &config(&provider, "ios", "Twin")).await;
     assert!(state.is_null());
@@ -322,33 +330,33 @@ async fn an_ambiguous_lost_create_is_reported_with_the_candidates() {
         .expect("explained")
         .detail
         .clone();
-    assert!(detail.contains(&twin), "{detail}");
+    let ours = sim
+        .objects()
+        .into_iter()
+        .filter_map(|o| o["id"].as_str().map(str::to_string))
+        .find(|id| *id != twin && *id != other)
+        .expect("the lost create made one");
+    // The search waited until its own object showed (Graph's lists lag)
+    // rather than adopt the twin it saw first.
+    assert!(detail.contains(&twin) && detail.contains(&ours), "{detail}");
+    assert!(!detail.contains(&other), "{detail}");
     assert!(detail.contains("2 profiles"), "{detail}");
     assert!(detail.contains("terraform import"), "{detail}");
     assert_eq!(sim.objects().len(), 3, "nothing adopted, nothing deleted");
 }
 
-/// A create Graph made but never shows within the create timeout: the
-/// apply fails, and the id is in the state it returns (terraform saves it
-/// tainted), never lost.
+/// A create Graph made but does not show while the provider waits for it:
+/// the apply fails, and the id is in the state it returns (terraform saves
+/// it tainted), never lost. The next refresh still gives Graph time rather
+/// than take its 404 for a deletion (which would plan a second profile).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_create_graph_never_shows_keeps_its_id() {
+async fn a_create_graph_does_not_show_keeps_its_id() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let mut config = config(&provider, "macos", "Never visible");
-    let mut timeouts = provider
-        .resource_schema(TYPE)
-        .unwrap()
-        .block
-        .blocks
-        .iter()
-        .find(|b| b.name == "timeouts")
-        .unwrap()
-        .block
-        .empty_object();
-    timeouts.set("create", Value::string("2s"));
-    config.set("timeouts", timeouts);
-    sim.inject(Fault::ReadAfterWrite404 { count: 10_000 });
+    let config = config(&provider, "macos", "Slow to show");
+    // More 404s than the read after the create waits out (1 + 30 retries),
+    // fewer than a second such read.
+    sim.inject(Fault::ReadAfterWrite404 { count: 40 });
     let (state, diags) = apply(&provider, &Value::Null, &config).await;
     assert!(diags.has_errors());
     assert!(
@@ -360,7 +368,19 @@ async fn a_create_graph_never_shows_keeps_its_id() {
     let objects = sim.objects();
     assert_eq!(objects.len(), 1);
     assert_eq!(state.get("id").as_str(), objects[0]["id"].as_str());
-    assert_eq!(state.get("display_name"), &Value::string("Never visible"));
+    assert_eq!(state.get("display_name"), &Value::string("Slow to show"));
+    let refreshed = provider.read_resource(TYPE, &state, &[]).await;
+    assert!(
+        !refreshed.diagnostics.has_errors(),
+        "{:?}",
+        refreshed.diagnostics
+    );
+    assert_eq!(
+        refreshed.state.get("id"),
+        state.get("id"),
+        "the late profile is found, not dropped from state"
+    );
+    assert!(!refreshed.state.get("created_date_time").is_null());
 }
 
 /// When nothing shows up within create_recovery_timeout, the error says the

@@ -9,7 +9,8 @@
 //! The lag is counted in requests rather than measured in time: each object
 //! created over HTTP stays unseen for its first `reads` GETs that address it
 //! (the item, a type cast, its root link, its assignments) and for its first
-//! `lists` collection listings. Counting keeps tests deterministic and fast
+//! `lists` collection listings (a listing counts when its last page is
+//! read, so all its pages leave out the same objects). Counting keeps tests deterministic and fast
 //! on any machine; a client that retries a 404 after its own write passes,
 //! one that does not fails every time. Objects inserted through the admin
 //! API (made "in the portal" long ago) are visible at once.
@@ -78,20 +79,21 @@ impl Replication {
         hidden
     }
 
-    /// Whether a listing must leave `id` out. The first page of a listing
-    /// counts (`first_page`); later pages only look, so one listing hides
-    /// the same objects on every page.
-    pub fn hides_in_list(&mut self, id: &str, first_page: bool) -> bool {
+    /// Whether a listing must leave `id` out (it only looks; see
+    /// [`Replication::listed`]).
+    pub fn hides_in_list(&self, id: &str) -> bool {
+        self.pending
+            .get(&id.to_ascii_lowercase())
+            .is_some_and(|lag| lag.lists > 0)
+    }
+
+    /// Counts a listing, read to its last page, that left `id` out.
+    pub fn listed(&mut self, id: &str) {
         let key = id.to_ascii_lowercase();
-        let Some(lag) = self.pending.get_mut(&key) else {
-            return false;
-        };
-        let hidden = lag.lists > 0;
-        if first_page {
+        if let Some(lag) = self.pending.get_mut(&key) {
             lag.lists = lag.lists.saturating_sub(1);
             self.settle(&key);
         }
-        hidden
     }
 
     /// Forgets `id` (deleted).
@@ -123,12 +125,10 @@ mod tests {
         let mut replication = Replication::default();
         replication.created("ABC", Consistency { reads: 2, lists: 1 });
         assert!(replication.hides_read("abc"));
-        assert!(
-            replication.hides_in_list("abc", false),
-            "later pages only look"
-        );
-        assert!(replication.hides_in_list("Abc", true));
-        assert!(!replication.hides_in_list("abc", true));
+        assert!(replication.hides_in_list("abc"), "looking does not count");
+        assert!(replication.hides_in_list("Abc"));
+        replication.listed("aBc");
+        assert!(!replication.hides_in_list("abc"));
         assert!(replication.hides_read("abc"));
         assert!(!replication.hides_read("abc"));
         assert!(replication.pending.is_empty());

@@ -640,19 +640,25 @@ impl GraphRequest<'_> {
             .entity("deviceConfiguration")
             .ok_or_else(|| GraphError::server(StatusCode::INTERNAL_SERVER_ERROR, None))?;
         self.check_select(&options, base_type)?;
-        let first_page = options.skip.is_none();
         let State {
             store, replication, ..
         } = state;
+        let mut hidden = Vec::new();
         let matching: Vec<Value> = store
             .list()
             .iter()
-            .filter(|o| !replication.hides_in_list(&o.id, first_page))
             .filter(|o| {
                 options
                     .filter
                     .as_ref()
                     .is_none_or(|f| f.matches(schema, &o.type_name, o.display_name()))
+            })
+            .filter(|o| {
+                let hide = replication.hides_in_list(&o.id);
+                if hide {
+                    hidden.push(o.id.clone());
+                }
+                !hide
             })
             .map(|o| self.shape(o, &options, expand))
             .collect();
@@ -662,6 +668,13 @@ impl GraphRequest<'_> {
             options.top,
             self.shared.config.page_size,
         );
+        // A listing counts once it is read to its end, so every page of
+        // one listing leaves out the same objects and no item shifts.
+        if next.is_none() {
+            for id in &hidden {
+                replication.listed(id);
+            }
+        }
         let mut body = json!({ "@odata.context": self.collection_context(), "value": page });
         if let Some(offset) = next {
             body["@odata.nextLink"] = Value::String(odata::next_link(

@@ -42,11 +42,12 @@ pub struct PlanResponse {
 pub struct StateResponse {
     /// Null when the object is gone (destroyed, or deleted outside).
     pub state: Value,
-    /// What to hand terraform instead if `state` cannot be encoded (a
-    /// provider bug): the prior state, or after a create only the new id,
-    /// so that an object Graph holds is never orphaned. Null when there is
-    /// nothing to keep.
-    pub fallback: Value,
+    /// What to hand terraform instead, in order, if `state` cannot be
+    /// encoded (a provider bug): the prior state, or after a create the
+    /// planned values with the new id and then the id alone, so that an
+    /// object Graph holds is never orphaned. Empty when there is nothing to
+    /// keep.
+    pub fallbacks: Vec<Value>,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
@@ -280,7 +281,7 @@ impl<D: ProviderDefinition> Provider<D> {
         let mut diags = Diagnostics::new();
         let respond = |new_state: Value, diagnostics| StateResponse {
             state: new_state,
-            fallback: state.clone(),
+            fallbacks: vec![state.clone()],
             private: private.to_vec(),
             diagnostics,
         };
@@ -374,17 +375,17 @@ impl<D: ProviderDefinition> Provider<D> {
         planned_private: &[u8],
     ) -> StateResponse {
         let mut diags = Diagnostics::new();
-        let respond = |state: Value, fallback: Value, diagnostics| StateResponse {
+        let respond = |state: Value, fallbacks: Vec<Value>, diagnostics| StateResponse {
             state,
-            fallback,
+            fallbacks,
             private: planned_private.to_vec(),
             diagnostics,
         };
         let Some(entry) = self.entry(type_name, &mut diags) else {
-            return respond(prior.clone(), prior.clone(), diags);
+            return respond(prior.clone(), vec![prior.clone()], diags);
         };
         let Some(client) = self.require_client(&mut diags) else {
-            return respond(prior.clone(), prior.clone(), diags);
+            return respond(prior.clone(), vec![prior.clone()], diags);
         };
         let resource = &entry.resource;
         let op = match (prior.is_null(), planned.is_null()) {
@@ -407,7 +408,7 @@ impl<D: ProviderDefinition> Provider<D> {
                 resource.delete(&ctx, prior, &mut diags).await;
                 // A failed delete leaves the object in place and in state.
                 if diags.has_errors() {
-                    respond(prior.clone(), prior.clone(), diags)
+                    respond(prior.clone(), vec![prior.clone()], diags)
                 } else {
                     StateResponse {
                         diagnostics: diags,
@@ -418,35 +419,33 @@ impl<D: ProviderDefinition> Provider<D> {
             Operation::Create => match resource.create(&ctx, planned, &mut diags).await {
                 CreateOutcome::Created(mut v) => {
                     self.finish_apply(entry, planned, &mut v, &mut diags);
-                    let fallback = id_only(&entry.schema, planned, v.get("id"));
-                    respond(v, fallback, diags)
+                    let id = v.get("id").clone();
+                    let fallbacks = created_fallbacks(&entry.schema, planned, &id);
+                    respond(v, fallbacks, diags)
                 }
                 CreateOutcome::Partial { id } => {
                     // The object exists: its id goes to state, terraform
                     // taints it, and the next apply replaces it.
                     require_error(&mut diags, "create");
-                    let id = Value::string(id);
-                    let mut v = planned.clone();
-                    v.set("id", id.clone());
-                    null_unknowns(&mut v);
-                    carry_local_blocks(&entry.schema, planned, &mut v);
-                    let fallback = id_only(&entry.schema, planned, &id);
-                    respond(v, fallback, diags)
+                    let mut fallbacks =
+                        created_fallbacks(&entry.schema, planned, &Value::string(id));
+                    let v = fallbacks.remove(0);
+                    respond(v, fallbacks, diags)
                 }
                 CreateOutcome::NotCreated => {
                     require_error(&mut diags, "create");
-                    respond(Value::Null, Value::Null, diags)
+                    respond(Value::Null, Vec::new(), diags)
                 }
             },
             _ => match resource.update(&ctx, prior, planned, &mut diags).await {
                 Some(mut v) => {
                     self.finish_apply(entry, planned, &mut v, &mut diags);
-                    respond(v, prior.clone(), diags)
+                    respond(v, vec![prior.clone()], diags)
                 }
                 // A failed update keeps the prior state.
                 None => {
                     require_error(&mut diags, "update");
-                    respond(prior.clone(), prior.clone(), diags)
+                    respond(prior.clone(), vec![prior.clone()], diags)
                 }
             },
         }
@@ -562,16 +561,23 @@ fn carry_local_blocks(schema: &Schema, from: &Value, to: &mut Value) {
     }
 }
 
-/// Schema-shaped state holding only `id` (and the plan's local blocks):
-/// the least terraform needs to track, and later delete, a created object.
-fn id_only(schema: &Schema, planned: &Value, id: &Value) -> Value {
+/// The states that keep a created object `id` in terraform's state when
+/// the real one cannot be used, best first: the planned values with the id
+/// (what Graph computes, unknown in the plan, null), then the id alone
+/// (and the plan's local blocks), the least terraform needs to track, and
+/// later delete, the object. Empty when the id is not known.
+fn created_fallbacks(schema: &Schema, planned: &Value, id: &Value) -> Vec<Value> {
     if id.is_null() || id.is_unknown() {
-        return Value::Null;
+        return Vec::new();
     }
-    let mut v = schema.block.empty_object();
-    v.set("id", id.clone());
-    carry_local_blocks(schema, planned, &mut v);
-    v
+    let mut with_plan = planned.clone();
+    with_plan.set("id", id.clone());
+    null_unknowns(&mut with_plan);
+    carry_local_blocks(schema, planned, &mut with_plan);
+    let mut id_only = schema.block.empty_object();
+    id_only.set("id", id.clone());
+    carry_local_blocks(schema, planned, &mut id_only);
+    vec![with_plan, id_only]
 }
 
 /// Top-level attributes whose new value differs from a known planned value

@@ -341,12 +341,19 @@ impl GraphClient {
                 return Err(retrier.give_up());
             }
             let attempt = retrier.start_attempt()?;
-            if is_write {
-                while let Err(free_at) = inner.pacer.try_acquire(Instant::now()) {
-                    tracing::debug!(method = %method, path = %path, "waiting for a write slot");
-                    retrier.wait_until(free_at).await?;
-                }
-            }
+            let slot = if is_write {
+                Some(loop {
+                    match inner.pacer.try_acquire(Instant::now()) {
+                        Ok(taken) => break taken,
+                        Err(free_at) => {
+                            tracing::debug!(method = %method, path = %path, "waiting for a write slot");
+                            retrier.wait_until(free_at).await?;
+                        }
+                    }
+                })
+            } else {
+                None
+            };
             let token = inner.auth.token(&context, retrier.deadline()).await?;
 
             let mut request = inner
@@ -371,6 +378,10 @@ impl GraphClient {
                 inner.stop.run(send).await?
             };
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            if let Some(slot) = slot {
+                // Graph counted the write no later than now.
+                inner.pacer.settle(slot, Instant::now());
+            }
             connect_failed = matches!(
                 outcome,
                 Err(GraphError::Transport {

@@ -6,7 +6,6 @@
 //! This module only hands out slots; it does not sleep (the caller waits
 //! within its deadline).
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -30,11 +29,32 @@ impl Default for WritePacing {
     }
 }
 
-/// The shared window of recent write start times.
+/// One write's place in the window, handed back by [`Pacer::try_acquire`]
+/// so the write can be re-stamped when its answer arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot(u64);
+
+/// The shared window of recent writes.
+///
+/// Graph counts a write when it arrives, which is some time after the slot
+/// was taken (a token, a new connection, the trip itself). Counting from
+/// the slot alone could put the 101st write less than 20 s after the first
+/// by Graph's count, and earn a 429. So each write is stamped again with
+/// the time its answer came back ([`Pacer::settle`]), a time no earlier
+/// than its arrival at Graph: the window is then never shorter than
+/// Graph's.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     limit: Option<(usize, Duration)>,
-    started: Mutex<VecDeque<Instant>>,
+    state: Mutex<Window>,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    next: u64,
+    /// (slot, when it counts from), in no particular order: at most
+    /// `writes` entries.
+    writes: Vec<(u64, Instant)>,
 }
 
 impl Pacer {
@@ -49,34 +69,40 @@ impl Pacer {
         };
         Some(Pacer {
             limit,
-            started: Mutex::new(VecDeque::new()),
+            state: Mutex::new(Window::default()),
         })
     }
 
     /// Takes a slot at `now` (`Ok`) or says when the next one frees up.
-    pub(crate) fn try_acquire(&self, now: Instant) -> Result<(), Instant> {
+    pub(crate) fn try_acquire(&self, now: Instant) -> Result<Slot, Instant> {
         let Some((writes, window)) = self.limit else {
-            return Ok(());
+            return Ok(Slot(0));
         };
         // A poisoned lock only means another thread panicked mid-update of
         // a list of instants; the list is still usable.
-        let mut started = self
-            .started
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while started
-            .front()
-            .is_some_and(|first| now.saturating_duration_since(*first) >= window)
-        {
-            started.pop_front();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .writes
+            .retain(|(_, at)| now.saturating_duration_since(*at) < window);
+        if state.writes.len() < writes {
+            state.next += 1;
+            let slot = state.next;
+            state.writes.push((slot, now));
+            return Ok(Slot(slot));
         }
-        if started.len() < writes {
-            started.push_back(now);
-            return Ok(());
+        let oldest = state.writes.iter().map(|(_, at)| *at).min();
+        Err(oldest.map_or(now, |at| at + window))
+    }
+
+    /// The write in `slot` got its answer (or failed) at `at`: it counts
+    /// from then. A slot already out of the window is ignored.
+    pub(crate) fn settle(&self, slot: Slot, at: Instant) {
+        if self.limit.is_none() {
+            return;
         }
-        match started.front() {
-            Some(first) => Err(*first + window),
-            None => Ok(()),
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = state.writes.iter_mut().find(|(s, _)| *s == slot.0) {
+            entry.1 = entry.1.max(at);
         }
     }
 }
@@ -91,14 +117,38 @@ mod tests {
         let pacer = Pacer::new(WritePacing::SlidingWindow { writes: 3, window }).unwrap();
         let t0 = Instant::now();
         let second = Duration::from_secs(1);
-        assert_eq!(pacer.try_acquire(t0), Ok(()));
-        assert_eq!(pacer.try_acquire(t0 + second), Ok(()));
-        assert_eq!(pacer.try_acquire(t0 + second * 2), Ok(()));
+        assert!(pacer.try_acquire(t0).is_ok());
+        assert!(pacer.try_acquire(t0 + second).is_ok());
+        assert!(pacer.try_acquire(t0 + second * 2).is_ok());
         assert_eq!(pacer.try_acquire(t0 + second * 3), Err(t0 + window));
         assert_eq!(pacer.try_acquire(t0 + window - second), Err(t0 + window));
         // The first write left the window; the second has not.
-        assert_eq!(pacer.try_acquire(t0 + window), Ok(()));
+        assert!(pacer.try_acquire(t0 + window).is_ok());
         assert_eq!(pacer.try_acquire(t0 + window), Err(t0 + second + window));
+    }
+
+    #[test]
+    fn a_write_counts_from_when_its_answer_came() {
+        let window = Duration::from_secs(20);
+        let pacer = Pacer::new(WritePacing::SlidingWindow { writes: 2, window }).unwrap();
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let first = pacer.try_acquire(t0).unwrap();
+        assert!(pacer.try_acquire(t0 + second).is_ok());
+        // The first write's answer took 3 s: the window frees 3 s later.
+        pacer.settle(first, t0 + second * 3);
+        assert_eq!(pacer.try_acquire(t0 + window), Err(t0 + second + window));
+        assert!(pacer.try_acquire(t0 + second + window).is_ok());
+        assert_eq!(
+            pacer.try_acquire(t0 + second + window),
+            Err(t0 + second * 3 + window)
+        );
+        // Settling never moves a stamp back.
+        pacer.settle(first, t0);
+        assert_eq!(
+            pacer.try_acquire(t0 + second + window),
+            Err(t0 + second * 3 + window)
+        );
     }
 
     #[test]

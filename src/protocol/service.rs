@@ -226,7 +226,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
             .instrument(info_span!("read", resource = %req.type_name))
             .await;
         let mut diags = resp.diagnostics;
-        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
+        let new_state = encode_state(&resp.state, &resp.fallbacks, &ty, &mut diags);
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: convert::diagnostics(diags),
@@ -302,7 +302,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
             .instrument(info_span!("apply", resource = %req.type_name))
             .await;
         let mut diags = resp.diagnostics;
-        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
+        let new_state = encode_state(&resp.state, &resp.fallbacks, &ty, &mut diags);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             private: resp.private,
@@ -414,11 +414,11 @@ fn decode_values<const N: usize>(
 }
 
 /// Encodes a new state; if that fails (a provider bug), reports it and
-/// encodes the engine's fallback instead, so an object that exists in Graph
-/// keeps its place in terraform's state.
+/// encodes the first of the engine's fallbacks that encodes, so an object
+/// that exists in Graph keeps its place in terraform's state.
 fn encode_state(
     state: &Value,
-    fallback: &Value,
+    fallbacks: &[Value],
     ty: &crate::value::Type,
     diags: &mut Diagnostics,
 ) -> Option<pb::DynamicValue> {
@@ -426,10 +426,7 @@ fn encode_state(
         Ok(dv) => Some(dv),
         Err(d) => {
             diags.push(d);
-            if fallback.is_null() {
-                return None;
-            }
-            encode_or_report(fallback, ty, diags)
+            fallbacks.iter().find_map(|v| encode(v, ty).ok())
         }
     }
 }
@@ -490,11 +487,14 @@ mod tests {
         id_only.set("id", Value::string("abc"));
         id_only.set("name", Value::Null);
         let mut diags = Diagnostics::new();
-        let encoded = encode_state(&broken, &id_only, &ty, &mut diags).expect("the fallback");
+        // The planned values with the id are tried first; when they do not
+        // encode either, the id alone.
+        let fallbacks = [broken.clone(), id_only.clone()];
+        let encoded = encode_state(&broken, &fallbacks, &ty, &mut diags).expect("the fallback");
         assert!(diags.has_errors(), "the encoding failure is reported");
         assert_eq!(decode(Some(&encoded), &ty).unwrap(), id_only);
         let mut diags = Diagnostics::new();
-        assert!(encode_state(&broken, &Value::Null, &ty, &mut diags).is_none());
+        assert!(encode_state(&broken, &[], &ty, &mut diags).is_none());
         assert!(diags.has_errors());
     }
 

@@ -28,6 +28,10 @@ use crate::framework::{
 use crate::graph::CallOptions;
 use crate::value::{AttributePath, Value};
 
+/// The least time the read that confirms a create may wait for Graph to
+/// show the new profile.
+const CONFIRM_AT_LEAST: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where every profile lives in Graph.
 pub const COLLECTION: &str = "/deviceManagement/deviceConfigurations";
 
@@ -164,6 +168,7 @@ impl ProfileResource {
             gt,
             display_name: name,
             sent_at,
+            failed_at: std::time::SystemTime::now(),
         };
         let budget = ctx.client.settings.create_recovery;
         let is_ours = |object: &Json| self.holds_planned(gt, object, planned);
@@ -184,9 +189,10 @@ impl ProfileResource {
                 return Some(object);
             }
             recover::Recovery::Ambiguous(ids) => format!(
-                "Graph now has {} profiles of this type named {name:?} with exactly these settings, created since \
-                 this create was sent ({}). Import the one this resource created with `{import}`, and delete the \
-                 others in the Intune admin center.",
+                "Graph now has {} profiles of this type named {name:?} with exactly these settings, created while \
+                 this create was under way ({}), so which one it made cannot be told; none was adopted. Another \
+                 apply or an admin may have made the others at the same moment. Import the one this resource \
+                 should manage with `{import}`; delete only those you know to be duplicates.",
                 ids.len(),
                 ids.join(", ")
             ),
@@ -196,6 +202,11 @@ impl ProfileResource {
                  behind it. Look for the profile in the Intune admin center (Devices > Configuration) or with the \
                  intune_certificate_profiles data source; if it is there, `{import}`; if it is not, apply again.",
                 crate::framework::timeouts::format_duration(waited)
+            ),
+            recover::Recovery::Interrupted => format!(
+                "Terraform was interrupted while the provider looked for the profile. Check the Intune admin \
+                 center (Devices > Configuration) for a profile named {name:?}: if it exists, `{import}`; if \
+                 not, apply again."
             ),
             recover::Recovery::Failed(search) => format!(
                 "Looking for the profile failed too ({search}). Check the Intune admin center (Devices > \
@@ -233,7 +244,11 @@ impl ProfileResource {
         diags: &mut Diagnostics,
     ) -> Result<Option<Value>, ()> {
         let what = self.label(gt, prior);
-        let json = match ctx.client.get(&item_path(id), &call_options(ctx)).await {
+        let json = match ctx
+            .client
+            .get(&item_path(id), &read_options(ctx, prior))
+            .await
+        {
             Ok(json) => json,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => {
@@ -298,24 +313,33 @@ impl ProfileResource {
         diags: &mut Diagnostics,
     ) -> CreateOutcome {
         let what = self.label(gt, planned);
-        let opts = call_options(ctx).read_after_write();
+        // The object exists: waiting for Graph to show it is worth a minute
+        // even when a slow create (or a lost answer's search) has used up
+        // the create timeout.
+        let deadline = ctx
+            .deadline
+            .max(std::time::Instant::now() + CONFIRM_AT_LEAST);
+        let opts = CallOptions::until(tokio::time::Instant::from_std(deadline)).read_after_write();
         let json = match ctx.client.get(&item_path(id), &opts).await {
             Ok(json) => json,
             Err(e) => {
-                self.failure(
-                    diags,
-                    "create",
-                    format!("reading {what} ({id}) back after creating it"),
-                    &e,
-                    false,
-                );
+                let (summary, why) = if e.is_not_found() {
+                    (
+                        format!("Created {what} but Graph does not show it yet"),
+                        "Graph still answers 404 for it".to_string(),
+                    )
+                } else {
+                    (
+                        format!("Created {what} but could not read it back"),
+                        format!("reading it failed: {e}"),
+                    )
+                };
                 diags.error(
-                    format!("Created {what} but Graph does not show it yet"),
+                    summary,
                     format!(
-                        "Graph created {id} but did not return it when read back within the create timeout. Its id \
-                         is saved in state, so it is not lost: the resource is marked tainted, and the next apply \
-                         replaces it (or run `terraform untaint` once the profile shows in the Intune admin \
-                         center)."
+                        "Graph created {id}, but {why}. Its id is saved in state, so it is not lost: the resource \
+                         is marked tainted, and the next apply replaces it (or run `terraform untaint` once the \
+                         profile shows in the Intune admin center)."
                     ),
                 );
                 return CreateOutcome::Partial { id: id.to_string() };
@@ -328,6 +352,20 @@ impl ProfileResource {
                 CreateOutcome::Partial { id: id.to_string() }
             }
         }
+    }
+}
+
+/// Call options for reading or deleting the object `state` describes. A
+/// state without `created_date_time` comes from a create Graph had not
+/// shown yet (saved tainted with its id): Graph's short 404 is still
+/// retried for it, so a late replica is not taken for a deletion (and the
+/// profile recreated beside it). Any other 404 means the object is gone.
+fn read_options(ctx: &Context<'_, IntuneClient>, state: &Value) -> CallOptions {
+    let opts = call_options(ctx);
+    if state.get(schema::CREATED).is_null() && !state.get("id").is_null() {
+        opts.read_after_write()
+    } else {
+        opts
     }
 }
 
@@ -615,7 +653,11 @@ impl Resource<IntuneClient> for ProfileResource {
         diags: &mut Diagnostics,
     ) {
         let id = prior.get("id").as_str().unwrap_or_default();
-        match ctx.client.delete(&item_path(id), &call_options(ctx)).await {
+        match ctx
+            .client
+            .delete(&item_path(id), &read_options(ctx, prior))
+            .await
+        {
             Ok(()) => tracing::info!(id, "deleted profile"),
             Err(e) if e.is_not_found() => tracing::info!(id, "profile was already gone"),
             Err(e) => self.failure(diags, "delete", format!("deleting {id}"), &e, false),

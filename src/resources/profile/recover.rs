@@ -26,11 +26,27 @@ use crate::resources::model::GraphProfileType;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(8);
 
+/// Once a candidate shows, this many more listings must show the same set
+/// before it is judged: lists lag, and the attempt's own object may show a
+/// listing or two after another one made at the same time.
+const SETTLE_LISTINGS: u32 = 2;
+/// The pause between those settling listings.
+const SETTLE_PAUSE: Duration = Duration::from_secs(1);
+
 /// The last search starts when the budget ends; it may take this long.
 const LAST_SEARCH_GRACE: Duration = Duration::from_secs(15);
 
+/// How far a creation time may sit outside the window in which the
+/// attempt's create can have happened (from just before the request left
+/// to when its failure came back). The window is measured on Graph's clock
+/// as its front ends report it in `Date`, while `createdDateTime` is
+/// stamped by Intune's back end; the two need not agree to the second.
+/// Wide enough for that, narrow enough that a profile made a minute earlier
+/// (or later) is never taken for this attempt's.
+const CLOCK_ALLOWANCE: Duration = Duration::from_secs(30);
+
 /// When Graph's answers carry no `Date` (Graph's always do), its clock is
-/// taken to be ours give or take this much.
+/// taken to be ours, give or take this much more.
 const UNKNOWN_CLOCK_ALLOWANCE: Duration = Duration::from_secs(30);
 
 /// The create being searched for.
@@ -39,6 +55,8 @@ pub struct LostCreate<'a> {
     pub display_name: &'a str,
     /// Our clock when the request was about to be sent.
     pub sent_at: SystemTime,
+    /// Our clock when its failure came back.
+    pub failed_at: SystemTime,
 }
 
 /// What the search found.
@@ -50,13 +68,22 @@ pub enum Recovery {
     Ambiguous(Vec<String>),
     /// Nothing appeared within the budget; the create may still show up.
     NotFound { waited: Duration },
-    /// Searching failed (or terraform interrupted it).
+    /// Terraform interrupted the search.
+    Interrupted,
+    /// Listing failed for good (permissions, say) on the last try.
     Failed(GraphError),
 }
 
 /// Searches for `attempt`'s object for up to `budget`. `is_ours` says
 /// whether a listed object of the right type, name and age holds exactly
 /// the configured properties.
+///
+/// A listing that fails (throttled past its deadline, a lost page) is
+/// tried again at the next poll; only Stop, or a failure on the last poll,
+/// ends the search early. Once candidates show, the search goes on until
+/// [`SETTLE_LISTINGS`] more listings agree, so that a twin made by someone
+/// else in the same seconds is not adopted while this attempt's own object
+/// is still missing from the lists.
 pub async fn search(
     client: &GraphClient,
     attempt: &LostCreate<'_>,
@@ -66,43 +93,73 @@ pub async fn search(
     let started = Instant::now();
     let deadline = started + budget;
     let mut pause = FIRST_PAUSE;
+    // The candidate ids last seen and how many listings in a row showed
+    // exactly them.
+    let mut seen: Option<(Vec<String>, Vec<Json>, u32)> = None;
     loop {
+        let mut last_error = None;
         let opts = CallOptions::until(deadline + LAST_SEARCH_GRACE);
         match candidates(client, &opts, attempt, &is_ours).await {
-            Ok(mut found) if found.len() == 1 => return Recovery::Adopted(found.remove(0)),
             Ok(found) if !found.is_empty() => {
-                return Recovery::Ambiguous(
-                    found
-                        .iter()
-                        .filter_map(|o| o.get("id").and_then(Json::as_str))
-                        .map(str::to_string)
-                        .collect(),
-                );
+                let mut ids: Vec<String> = found
+                    .iter()
+                    .filter_map(|o| o.get("id").and_then(Json::as_str))
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                let agreeing = match &seen {
+                    Some((before, _, n)) if *before == ids => n + 1,
+                    _ => 0,
+                };
+                if agreeing >= SETTLE_LISTINGS {
+                    return judge(found, ids);
+                }
+                seen = Some((ids, found, agreeing));
             }
-            Ok(_) => {}
-            Err(e) => return Recovery::Failed(e),
+            Ok(_) => seen = None,
+            Err(GraphError::Cancelled) => return Recovery::Interrupted,
+            Err(e) => {
+                tracing::debug!(error = %e, "searching for the lost create failed; trying again");
+                last_error = Some(e);
+            }
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Recovery::NotFound {
-                waited: started.elapsed(),
+            // Out of time: what the lists showed last is all there is.
+            return match (seen, last_error) {
+                (Some((ids, found, _)), _) => judge(found, ids),
+                (None, Some(e)) => Recovery::Failed(e),
+                (None, None) => Recovery::NotFound {
+                    waited: started.elapsed(),
+                },
             };
         }
-        let pause_now = pause.min(left);
+        let pause_now = if seen.is_some() { SETTLE_PAUSE } else { pause }.min(left);
         tracing::debug!(
             graph_type = attempt.gt.name,
             pause_ms = u64::try_from(pause_now.as_millis()).unwrap_or(u64::MAX),
-            "the lost create is not visible yet; searching again"
+            "searching again for the lost create"
         );
-        if let Err(e) = client.pause(pause_now).await {
-            return Recovery::Failed(e);
+        if client.pause(pause_now).await.is_err() {
+            return Recovery::Interrupted;
         }
         pause = (pause * 2).min(MAX_PAUSE);
     }
 }
 
+/// The verdict on a settled set of candidates.
+fn judge(mut found: Vec<Json>, ids: Vec<String>) -> Recovery {
+    if ids.len() == 1 {
+        Recovery::Adopted(found.remove(0))
+    } else {
+        Recovery::Ambiguous(ids)
+    }
+}
+
 /// One search: the listed objects of the attempt's type and exact name,
-/// created since it was sent (by Graph's clock), that `is_ours` accepts.
+/// created while the attempt's create can have happened (by Graph's
+/// clock), that `is_ours` accepts.
 async fn candidates(
     client: &GraphClient,
     opts: &CallOptions,
@@ -115,22 +172,41 @@ async fn candidates(
     ));
     let listed = client.list(&path, opts).await?;
     // After the list, Graph's clock is known from its answer's `Date`.
-    let earliest = earliest_creation(client.graph_time(attempt.sent_at), attempt.sent_at);
+    let (earliest, latest) = creation_window(
+        client.graph_time(attempt.sent_at),
+        client.graph_time(attempt.failed_at),
+        attempt,
+    );
     Ok(listed
         .into_iter()
         .filter(|o| o.get("@odata.type").and_then(Json::as_str) == Some(attempt.gt.odata_type))
         .filter(|o| o.get("displayName").and_then(Json::as_str) == Some(attempt.display_name))
-        .filter(|o| created_at(o).is_some_and(|t| t >= earliest))
+        .filter(|o| created_at(o).is_some_and(|t| t >= earliest && t <= latest))
         .filter(|o| is_ours(o))
         .collect())
 }
 
-/// The earliest `createdDateTime` the attempt's object can have: the send
-/// time on Graph's clock (`on_graph`, an estimate that is never later than
-/// Graph's true time), or, when Graph's clock is unknown, ours less an
-/// allowance.
-fn earliest_creation(on_graph: Option<OffsetDateTime>, sent_at: SystemTime) -> OffsetDateTime {
-    on_graph.unwrap_or_else(|| OffsetDateTime::from(sent_at) - UNKNOWN_CLOCK_ALLOWANCE)
+/// The `createdDateTime`s the attempt's object can have: from when the
+/// request left to when its failure came back, both on Graph's clock
+/// (estimates never later than Graph's true time), widened by
+/// [`CLOCK_ALLOWANCE`] on each side plus, at the late end, the second
+/// that `Date` rounds away; on our own clock with a wider allowance when
+/// Graph's is unknown.
+fn creation_window(
+    sent_on_graph: Option<OffsetDateTime>,
+    failed_on_graph: Option<OffsetDateTime>,
+    attempt: &LostCreate<'_>,
+) -> (OffsetDateTime, OffsetDateTime) {
+    let unknown = CLOCK_ALLOWANCE + UNKNOWN_CLOCK_ALLOWANCE;
+    let earliest = match sent_on_graph {
+        Some(t) => t - CLOCK_ALLOWANCE,
+        None => OffsetDateTime::from(attempt.sent_at) - unknown,
+    };
+    let latest = match failed_on_graph {
+        Some(t) => t + CLOCK_ALLOWANCE + Duration::from_secs(1),
+        None => OffsetDateTime::from(attempt.failed_at) + unknown,
+    };
+    (earliest, latest)
 }
 
 fn created_at(object: &Json) -> Option<OffsetDateTime> {
@@ -146,13 +222,37 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn earliest_creation_prefers_graphs_clock() {
+    fn the_creation_window_is_graphs_clock_widened_by_the_allowance() {
+        let gt = crate::resources::platform::graph_type(
+            crate::resources::platform::ProfileKind::TrustedCertificate,
+            crate::resources::platform::Platform::Ios,
+        )
+        .unwrap();
         let sent = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let graph = OffsetDateTime::from(sent) + Duration::from_secs(90);
-        assert_eq!(earliest_creation(Some(graph), sent), graph);
+        let failed = sent + Duration::from_secs(5);
+        let attempt = LostCreate {
+            gt,
+            display_name: "x",
+            sent_at: sent,
+            failed_at: failed,
+        };
+        // Graph's clock 90 s ahead of ours.
+        let ahead = Duration::from_secs(90);
+        let sent_g = OffsetDateTime::from(sent) + ahead;
+        let failed_g = OffsetDateTime::from(failed) + ahead;
+        let (earliest, latest) = creation_window(Some(sent_g), Some(failed_g), &attempt);
+        assert_eq!(earliest, sent_g - CLOCK_ALLOWANCE);
+        assert_eq!(latest, failed_g + CLOCK_ALLOWANCE + Duration::from_secs(1));
+        // A profile made a minute before the request left is outside.
+        assert!(sent_g - Duration::from_secs(60) < earliest);
+        let (earliest, latest) = creation_window(None, None, &attempt);
         assert_eq!(
-            earliest_creation(None, sent),
-            OffsetDateTime::from(sent) - UNKNOWN_CLOCK_ALLOWANCE
+            earliest,
+            OffsetDateTime::from(sent) - Duration::from_secs(60)
+        );
+        assert_eq!(
+            latest,
+            OffsetDateTime::from(failed) + Duration::from_secs(60)
         );
     }
 
