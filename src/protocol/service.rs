@@ -3,8 +3,10 @@
 //! engine, and encodes the answer. Decoding failures become diagnostics,
 //! never gRPC errors, so terraform shows them like any other problem.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::Stream;
 use tonic::{Request, Response, Status};
 use tracing::{Instrument, info_span};
 
@@ -388,6 +390,125 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
             error: String::new(),
         }))
     }
+
+    // What follows is not implemented: no resource declares an identity,
+    // moves state or generates configuration, and the provider has no
+    // ephemeral resources, list resources, functions or actions, so nothing
+    // in GetSchema or GetMetadata leads terraform here.
+
+    async fn upgrade_resource_identity(
+        &self,
+        _: Request<pb::upgrade_resource_identity::Request>,
+    ) -> RpcResult<pb::upgrade_resource_identity::Response> {
+        unimplemented("UpgradeResourceIdentity")
+    }
+
+    async fn move_resource_state(
+        &self,
+        _: Request<pb::move_resource_state::Request>,
+    ) -> RpcResult<pb::move_resource_state::Response> {
+        unimplemented("MoveResourceState")
+    }
+
+    async fn generate_resource_config(
+        &self,
+        _: Request<pb::generate_resource_config::Request>,
+    ) -> RpcResult<pb::generate_resource_config::Response> {
+        unimplemented("GenerateResourceConfig")
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        unimplemented("ValidateEphemeralResourceConfig")
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        _: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        unimplemented("OpenEphemeralResource")
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        _: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        unimplemented("RenewEphemeralResource")
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        _: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        unimplemented("CloseEphemeralResource")
+    }
+
+    type ListResourceStream = EventStream<pb::list_resource::Event>;
+
+    async fn list_resource(
+        &self,
+        _: Request<pb::list_resource::Request>,
+    ) -> RpcResult<Self::ListResourceStream> {
+        unimplemented("ListResource")
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        _: Request<pb::validate_list_resource_config::Request>,
+    ) -> RpcResult<pb::validate_list_resource_config::Response> {
+        unimplemented("ValidateListResourceConfig")
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
+        unimplemented("GetFunctions")
+    }
+
+    async fn call_function(
+        &self,
+        _: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
+        unimplemented("CallFunction")
+    }
+
+    async fn plan_action(
+        &self,
+        _: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
+        unimplemented("PlanAction")
+    }
+
+    type InvokeActionStream = EventStream<pb::invoke_action::Event>;
+
+    async fn invoke_action(
+        &self,
+        _: Request<pb::invoke_action::Request>,
+    ) -> RpcResult<Self::InvokeActionStream> {
+        unimplemented("InvokeAction")
+    }
+
+    async fn validate_action_config(
+        &self,
+        _: Request<pb::validate_action_config::Request>,
+    ) -> RpcResult<pb::validate_action_config::Response> {
+        unimplemented("ValidateActionConfig")
+    }
+}
+
+/// The stream type of the server-streaming RPCs (`ListResource`,
+/// `InvokeAction`); never produced, since both are unimplemented.
+type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The answer to an RPC of the protocol this provider does not implement:
+/// gRPC's UNIMPLEMENTED, naming the RPC so a log shows which one was asked.
+fn unimplemented<T>(rpc: &str) -> RpcResult<T> {
+    Err(Status::unimplemented(format!(
+        "terraform-provider-intune does not implement tfplugin5.Provider/{rpc}"
+    )))
 }
 
 /// Only capabilities this provider honours: terraform may cache the schema.
@@ -396,6 +517,7 @@ fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: true,
         move_resource_state: false,
+        generate_resource_config: false,
     }
 }
 
