@@ -1,7 +1,14 @@
-//! The tfplugin5 `Provider` service: one thin adapter per RPC that decodes
-//! the request's values against the right schema, calls the framework
-//! engine, and encodes the answer. Decoding failures become diagnostics,
-//! never gRPC errors, so terraform shows them like any other problem.
+//! The tfplugin5 `Provider` service. Every RPC that carries Terraform values
+//! has the same shape, written once in [`adapt`]: look the type's schema up,
+//! decode the request's values against it, run the framework engine, encode
+//! its answer. Each handler is then a thin adapter that only says which
+//! values to decode, which engine operation to call and how its answer maps
+//! onto the response message (as terraform-plugin-framework's proto5server
+//! does). A type or value that does not decode becomes a diagnostic, never a
+//! gRPC error, so terraform shows it like any other problem.
+//!
+//! RPCs the provider does not implement answer UNIMPLEMENTED, and nothing in
+//! `GetSchema` or `GetMetadata` announces them.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,9 +19,12 @@ use tracing::{Instrument, info_span};
 
 use super::convert::{self, decode, encode};
 use super::tfplugin5 as pb;
-use crate::framework::{Diagnostic, Diagnostics, Provider, ProviderDefinition};
-use crate::value::Value;
+use crate::framework::{
+    Diagnostic, Diagnostics, Provider, ProviderDefinition, Schema, StateResponse,
+};
+use crate::value::{Type, Value};
 
+/// The tonic service terraform talks to, over one provider's engine.
 pub struct ProviderService<D: ProviderDefinition> {
     provider: Arc<Provider<D>>,
 }
@@ -27,6 +37,25 @@ impl<D: ProviderDefinition> ProviderService<D> {
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
+/// The one shape of every RPC that carries values: `schema` (the type's
+/// schema, or why there is none) types the `values`; when they all decode,
+/// `engine` runs on them and `encode` turns its answer into the response.
+/// Otherwise the engine is not called and `rejected` builds the response
+/// from the diagnostic.
+async fn adapt<const N: usize, A, R>(
+    schema: Result<&Schema, Diagnostic>,
+    values: [Option<&pb::DynamicValue>; N],
+    rejected: impl FnOnce(Vec<pb::Diagnostic>) -> R,
+    engine: impl AsyncFnOnce([Value; N]) -> A,
+    encode: impl FnOnce(A, &Type) -> R,
+) -> RpcResult<R> {
+    let response = match decode_values(schema, values) {
+        Err(d) => rejected(errors(d)),
+        Ok((ty, values)) => encode(engine(values).await, &ty),
+    };
+    Ok(Response::new(response))
+}
+
 fn errors(d: Diagnostic) -> Vec<pb::Diagnostic> {
     vec![convert::diagnostic(d)]
 }
@@ -38,21 +67,27 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         _: Request<pb::get_metadata::Request>,
     ) -> RpcResult<pb::get_metadata::Response> {
         let p = &self.provider;
+        // Every field is named: a field a later protocol adds must be
+        // decided here, not defaulted silently.
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
-            resources: p
-                .resource_schemas()
-                .map(|(name, _)| pb::get_metadata::ResourceMetadata {
-                    type_name: name.to_string(),
-                })
-                .collect(),
+            diagnostics: Vec::new(),
             data_sources: p
                 .data_source_schemas()
                 .map(|(name, _)| pb::get_metadata::DataSourceMetadata {
                     type_name: name.to_string(),
                 })
                 .collect(),
-            ..Default::default()
+            resources: p
+                .resource_schemas()
+                .map(|(name, _)| pb::get_metadata::ResourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            functions: Vec::new(),
+            ephemeral_resources: Vec::new(),
+            list_resources: Vec::new(),
+            actions: Vec::new(),
         }))
     }
 
@@ -71,8 +106,13 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 .data_source_schemas()
                 .map(|(n, s)| (n.to_string(), convert::schema(s)))
                 .collect(),
+            functions: Default::default(),
+            ephemeral_resource_schemas: Default::default(),
+            list_resource_schemas: Default::default(),
+            action_schemas: Default::default(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
             server_capabilities: Some(capabilities()),
-            ..Default::default()
         }))
     }
 
@@ -89,22 +129,21 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::prepare_provider_config::Request>,
     ) -> RpcResult<pb::prepare_provider_config::Response> {
         let req = request.into_inner();
-        let ty = self.provider.provider_schema().value_type();
-        let config = match decode(req.config.as_ref(), &ty) {
-            Ok(v) => v,
-            Err(d) => {
-                return Ok(Response::new(pb::prepare_provider_config::Response {
-                    diagnostics: errors(d),
-                    ..Default::default()
-                }));
-            }
-        };
-        let diags = self.provider.validate_provider_config(&config);
-        Ok(Response::new(pb::prepare_provider_config::Response {
-            // Terraform ignores the prepared config; echo what it sent.
-            prepared_config: req.config,
-            diagnostics: convert::diagnostics(diags),
-        }))
+        adapt(
+            Ok(self.provider.provider_schema()),
+            [req.config.as_ref()],
+            |diagnostics| pb::prepare_provider_config::Response {
+                diagnostics,
+                ..Default::default()
+            },
+            async |[config]| self.provider.validate_provider_config(&config),
+            |diags, _| pb::prepare_provider_config::Response {
+                // Terraform ignores the prepared config; echo what it sent.
+                prepared_config: req.config.clone(),
+                diagnostics: convert::diagnostics(diags),
+            },
+        )
+        .await
     }
 
     async fn validate_resource_type_config(
@@ -112,17 +151,18 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::validate_resource_type_config::Request>,
     ) -> RpcResult<pb::validate_resource_type_config::Response> {
         let req = request.into_inner();
-        let schema = self.provider.resource_schema(&req.type_name);
-        let diags = match decode_values(schema, [req.config.as_ref()]) {
-            Err(d) => errors(d),
-            Ok((_, [config])) => convert::diagnostics(
+        let reply = |diagnostics| pb::validate_resource_type_config::Response { diagnostics };
+        adapt(
+            self.provider.resource_schema(&req.type_name),
+            [req.config.as_ref()],
+            reply,
+            async |[config]| {
                 self.provider
-                    .validate_resource_config(&req.type_name, &config),
-            ),
-        };
-        Ok(Response::new(pb::validate_resource_type_config::Response {
-            diagnostics: diags,
-        }))
+                    .validate_resource_config(&req.type_name, &config)
+            },
+            |diags, _| reply(convert::diagnostics(diags)),
+        )
+        .await
     }
 
     async fn validate_data_source_config(
@@ -130,17 +170,18 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::validate_data_source_config::Request>,
     ) -> RpcResult<pb::validate_data_source_config::Response> {
         let req = request.into_inner();
-        let schema = self.provider.data_source_schema(&req.type_name);
-        let diags = match decode_values(schema, [req.config.as_ref()]) {
-            Err(d) => errors(d),
-            Ok((_, [config])) => convert::diagnostics(
+        let reply = |diagnostics| pb::validate_data_source_config::Response { diagnostics };
+        adapt(
+            self.provider.data_source_schema(&req.type_name),
+            [req.config.as_ref()],
+            reply,
+            async |[config]| {
                 self.provider
-                    .validate_data_source_config(&req.type_name, &config),
-            ),
-        };
-        Ok(Response::new(pb::validate_data_source_config::Response {
-            diagnostics: diags,
-        }))
+                    .validate_data_source_config(&req.type_name, &config)
+            },
+            |diags, _| reply(convert::diagnostics(diags)),
+        )
+        .await
     }
 
     async fn upgrade_resource_state(
@@ -148,38 +189,38 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let req = request.into_inner();
-        let reply = |state, diags| {
-            Ok(Response::new(pb::upgrade_resource_state::Response {
-                upgraded_state: state,
-                diagnostics: diags,
-            }))
-        };
-        let schema = match self.provider.resource_schema(&req.type_name) {
-            Ok(s) => s,
-            Err(d) => return reply(None, errors(d)),
-        };
         let raw = req.raw_state.unwrap_or_default();
-        if raw.json.is_empty() {
-            let d = if raw.flatmap.is_empty() {
-                return reply(None, Vec::new());
-            } else {
-                Diagnostic::error(
-                    "Unsupported state format",
-                    "This state was written in the pre-0.12 flatmap format, which this provider never produced.",
-                )
-            };
-            return reply(None, errors(d));
-        }
-        let (state, diags) =
-            self.provider
-                .upgrade_resource_state(&req.type_name, req.version, &raw.json);
-        if diags.has_errors() {
-            return reply(None, convert::diagnostics(diags));
-        }
-        match encode(&state, &schema.value_type()) {
-            Ok(dv) => reply(Some(dv), convert::diagnostics(diags)),
-            Err(d) => reply(None, errors(d)),
-        }
+        let reply = |upgraded_state, diagnostics| pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics,
+        };
+        // The stored state is raw JSON, not a dynamic value: the engine
+        // decodes it, so only the type is looked up here.
+        adapt(
+            self.provider.resource_schema(&req.type_name),
+            [],
+            |d| reply(None, d),
+            async |[]| {
+                stored_json(&raw).map(|json| {
+                    json.map(|json| {
+                        self.provider
+                            .upgrade_resource_state(&req.type_name, req.version, json)
+                    })
+                })
+            },
+            |upgraded, ty| match upgraded {
+                Err(d) => reply(None, errors(d)),
+                Ok(None) => reply(None, Vec::new()),
+                Ok(Some((_, diags))) if diags.has_errors() => {
+                    reply(None, convert::diagnostics(diags))
+                }
+                Ok(Some((state, diags))) => match encode(&state, ty) {
+                    Ok(dv) => reply(Some(dv), convert::diagnostics(diags)),
+                    Err(d) => reply(None, errors(d)),
+                },
+            },
+        )
+        .await
     }
 
     async fn configure(
@@ -187,19 +228,20 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::configure::Request>,
     ) -> RpcResult<pb::configure::Response> {
         let req = request.into_inner();
-        let ty = self.provider.provider_schema().value_type();
-        let diags = match decode(req.config.as_ref(), &ty) {
-            Err(d) => errors(d),
-            Ok(config) => convert::diagnostics(
+        let reply = |diagnostics| pb::configure::Response { diagnostics };
+        adapt(
+            Ok(self.provider.provider_schema()),
+            [req.config.as_ref()],
+            reply,
+            async |[config]| {
                 self.provider
                     .configure(&config, &req.terraform_version)
                     .instrument(info_span!("configure"))
-                    .await,
-            ),
-        };
-        Ok(Response::new(pb::configure::Response {
-            diagnostics: diags,
-        }))
+                    .await
+            },
+            |diags, _| reply(convert::diagnostics(diags)),
+        )
+        .await
     }
 
     async fn read_resource(
@@ -207,34 +249,33 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
         let req = request.into_inner();
-        let fail = |d| {
-            Ok(Response::new(pb::read_resource::Response {
-                new_state: req.current_state.clone(),
-                diagnostics: errors(d),
-                private: req.private.clone(),
-                ..Default::default()
-            }))
-        };
-        let (ty, [state]) = match decode_values(
+        adapt(
             self.provider.resource_schema(&req.type_name),
             [req.current_state.as_ref()],
-        ) {
-            Ok(v) => v,
-            Err(d) => return fail(d),
-        };
-        let resp = self
-            .provider
-            .read_resource(&req.type_name, &state, &req.private)
-            .instrument(info_span!("read", resource = %req.type_name))
-            .await;
-        let mut diags = resp.diagnostics;
-        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
-        Ok(Response::new(pb::read_resource::Response {
-            new_state,
-            diagnostics: convert::diagnostics(diags),
-            private: resp.private,
-            ..Default::default()
-        }))
+            // What terraform sent stays its state.
+            |diagnostics| pb::read_resource::Response {
+                new_state: req.current_state.clone(),
+                diagnostics,
+                private: req.private.clone(),
+                ..Default::default()
+            },
+            async |[state]| {
+                self.provider
+                    .read_resource(&req.type_name, &state, &req.private)
+                    .instrument(info_span!("read", resource = %req.type_name))
+                    .await
+            },
+            |resp, ty| {
+                let (new_state, private, diagnostics) = encode_state_response(resp, ty);
+                pb::read_resource::Response {
+                    new_state,
+                    diagnostics,
+                    private,
+                    ..Default::default()
+                }
+            },
+        )
+        .await
     }
 
     async fn plan_resource_change(
@@ -242,42 +283,42 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
         let req = request.into_inner();
-        let fail = |d| {
-            Ok(Response::new(pb::plan_resource_change::Response {
-                diagnostics: errors(d),
+        adapt(
+            self.provider.resource_schema(&req.type_name),
+            [
+                req.prior_state.as_ref(),
+                req.proposed_new_state.as_ref(),
+                req.config.as_ref(),
+            ],
+            |diagnostics| pb::plan_resource_change::Response {
+                diagnostics,
                 ..Default::default()
-            }))
-        };
-        let values = [
-            req.prior_state.as_ref(),
-            req.proposed_new_state.as_ref(),
-            req.config.as_ref(),
-        ];
-        let (ty, [prior, proposed, config]) =
-            match decode_values(self.provider.resource_schema(&req.type_name), values) {
-                Ok(v) => v,
-                Err(d) => return fail(d),
-            };
-        let resp = self
-            .provider
-            .plan_resource_change(
-                &req.type_name,
-                &prior,
-                &proposed,
-                &config,
-                &req.prior_private,
-            )
-            .instrument(info_span!("plan", resource = %req.type_name))
-            .await;
-        let mut diags = resp.diagnostics;
-        let planned_state = encode_or_report(&resp.planned, &ty, &mut diags);
-        Ok(Response::new(pb::plan_resource_change::Response {
-            planned_state,
-            requires_replace: resp.requires_replace.iter().map(convert::path).collect(),
-            planned_private: resp.private,
-            diagnostics: convert::diagnostics(diags),
-            ..Default::default()
-        }))
+            },
+            async |[prior, proposed, config]| {
+                self.provider
+                    .plan_resource_change(
+                        &req.type_name,
+                        &prior,
+                        &proposed,
+                        &config,
+                        &req.prior_private,
+                    )
+                    .instrument(info_span!("plan", resource = %req.type_name))
+                    .await
+            },
+            |resp, ty| {
+                let mut diags = resp.diagnostics;
+                let planned_state = encode_or_report(&resp.planned, ty, &mut diags);
+                pb::plan_resource_change::Response {
+                    planned_state,
+                    requires_replace: resp.requires_replace.iter().map(convert::path).collect(),
+                    planned_private: resp.private,
+                    diagnostics: convert::diagnostics(diags),
+                    ..Default::default()
+                }
+            },
+        )
+        .await
     }
 
     async fn apply_resource_change(
@@ -285,32 +326,32 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let req = request.into_inner();
-        let fail = |d| {
-            Ok(Response::new(pb::apply_resource_change::Response {
+        adapt(
+            self.provider.resource_schema(&req.type_name),
+            [req.prior_state.as_ref(), req.planned_state.as_ref()],
+            // Nothing was applied: the prior state stays.
+            |diagnostics| pb::apply_resource_change::Response {
                 new_state: req.prior_state.clone(),
-                diagnostics: errors(d),
+                diagnostics,
                 ..Default::default()
-            }))
-        };
-        let values = [req.prior_state.as_ref(), req.planned_state.as_ref()];
-        let (ty, [prior, planned]) =
-            match decode_values(self.provider.resource_schema(&req.type_name), values) {
-                Ok(v) => v,
-                Err(d) => return fail(d),
-            };
-        let resp = self
-            .provider
-            .apply_resource_change(&req.type_name, &prior, &planned, &req.planned_private)
-            .instrument(info_span!("apply", resource = %req.type_name))
-            .await;
-        let mut diags = resp.diagnostics;
-        let new_state = encode_state(&resp.state, &resp.fallback, &ty, &mut diags);
-        Ok(Response::new(pb::apply_resource_change::Response {
-            new_state,
-            private: resp.private,
-            diagnostics: convert::diagnostics(diags),
-            ..Default::default()
-        }))
+            },
+            async |[prior, planned]| {
+                self.provider
+                    .apply_resource_change(&req.type_name, &prior, &planned, &req.planned_private)
+                    .instrument(info_span!("apply", resource = %req.type_name))
+                    .await
+            },
+            |resp, ty| {
+                let (new_state, private, diagnostics) = encode_state_response(resp, ty);
+                pb::apply_resource_change::Response {
+                    new_state,
+                    private,
+                    diagnostics,
+                    ..Default::default()
+                }
+            },
+        )
+        .await
     }
 
     async fn import_resource_state(
@@ -318,38 +359,40 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let req = request.into_inner();
-        let fail = |d| {
-            Ok(Response::new(pb::import_resource_state::Response {
-                diagnostics: errors(d),
+        adapt(
+            self.provider.resource_schema(&req.type_name),
+            [],
+            |diagnostics| pb::import_resource_state::Response {
+                diagnostics,
                 ..Default::default()
-            }))
-        };
-        let (ty, []) = match decode_values(self.provider.resource_schema(&req.type_name), []) {
-            Ok(v) => v,
-            Err(d) => return fail(d),
-        };
-        let resp = self
-            .provider
-            .import_resource_state(&req.type_name, &req.id)
-            .instrument(info_span!("import", resource = %req.type_name))
-            .await;
-        let mut diags = resp.diagnostics;
-        let mut imported = Vec::new();
-        if !resp.state.is_null() && !diags.has_errors() {
-            if let Some(state) = encode_or_report(&resp.state, &ty, &mut diags) {
-                imported.push(pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: Some(state),
-                    private: resp.private,
-                    identity: None,
-                });
-            }
-        }
-        Ok(Response::new(pb::import_resource_state::Response {
-            imported_resources: imported,
-            diagnostics: convert::diagnostics(diags),
-            ..Default::default()
-        }))
+            },
+            async |[]| {
+                self.provider
+                    .import_resource_state(&req.type_name, &req.id)
+                    .instrument(info_span!("import", resource = %req.type_name))
+                    .await
+            },
+            |resp, ty| {
+                let mut diags = resp.diagnostics;
+                let mut imported = Vec::new();
+                if !resp.state.is_null() && !diags.has_errors() {
+                    if let Some(state) = encode_or_report(&resp.state, ty, &mut diags) {
+                        imported.push(pb::import_resource_state::ImportedResource {
+                            type_name: req.type_name.clone(),
+                            state: Some(state),
+                            private: resp.private,
+                            identity: None,
+                        });
+                    }
+                }
+                pb::import_resource_state::Response {
+                    imported_resources: imported,
+                    diagnostics: convert::diagnostics(diags),
+                    ..Default::default()
+                }
+            },
+        )
+        .await
     }
 
     async fn read_data_source(
@@ -357,30 +400,29 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
         let req = request.into_inner();
-        let fail = |d| {
-            Ok(Response::new(pb::read_data_source::Response {
-                diagnostics: errors(d),
-                ..Default::default()
-            }))
-        };
-        let (ty, [config]) = match decode_values(
+        adapt(
             self.provider.data_source_schema(&req.type_name),
             [req.config.as_ref()],
-        ) {
-            Ok(v) => v,
-            Err(d) => return fail(d),
-        };
-        let (state, mut diags) = self
-            .provider
-            .read_data_source(&req.type_name, &config)
-            .instrument(info_span!("read_data_source", data_source = %req.type_name))
-            .await;
-        let state = encode_or_report(&state, &ty, &mut diags);
-        Ok(Response::new(pb::read_data_source::Response {
-            state,
-            diagnostics: convert::diagnostics(diags),
-            ..Default::default()
-        }))
+            |diagnostics| pb::read_data_source::Response {
+                diagnostics,
+                ..Default::default()
+            },
+            async |[config]| {
+                self.provider
+                    .read_data_source(&req.type_name, &config)
+                    .instrument(info_span!("read_data_source", data_source = %req.type_name))
+                    .await
+            },
+            |(state, mut diags), ty| {
+                let state = encode_or_report(&state, ty, &mut diags);
+                pb::read_data_source::Response {
+                    state,
+                    diagnostics: convert::diagnostics(diags),
+                    ..Default::default()
+                }
+            },
+        )
+        .await
     }
 
     async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
@@ -521,12 +563,12 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-/// Looks a type up and decodes each value against its schema: the common
-/// first step of the lifecycle RPCs.
+/// Looks a type up and decodes each value against its schema: the first
+/// step of [`adapt`].
 fn decode_values<const N: usize>(
-    schema: Result<&crate::framework::Schema, Diagnostic>,
+    schema: Result<&Schema, Diagnostic>,
     values: [Option<&pb::DynamicValue>; N],
-) -> Result<(crate::value::Type, [Value; N]), Diagnostic> {
+) -> Result<(Type, [Value; N]), Diagnostic> {
     let ty = schema?.value_type();
     let mut out: [Value; N] = std::array::from_fn(|_| Value::Null);
     for (slot, dv) in out.iter_mut().zip(values) {
@@ -541,7 +583,7 @@ fn decode_values<const N: usize>(
 fn encode_state(
     state: &Value,
     fallback: &Value,
-    ty: &crate::value::Type,
+    ty: &Type,
     diags: &mut Diagnostics,
 ) -> Option<pb::DynamicValue> {
     match encode(state, ty) {
@@ -556,11 +598,9 @@ fn encode_state(
     }
 }
 
-fn encode_or_report(
-    v: &Value,
-    ty: &crate::value::Type,
-    diags: &mut Diagnostics,
-) -> Option<pb::DynamicValue> {
+/// Encodes a value that has no fallback (a plan, an import, a data source
+/// read); a failure is reported and the value left out.
+fn encode_or_report(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
     match encode(v, ty) {
         Ok(dv) => Some(dv),
         Err(d) => {
@@ -568,6 +608,34 @@ fn encode_or_report(
             None
         }
     }
+}
+
+/// The upgradeable part of a stored state: its JSON, `None` when nothing is
+/// stored, or an error for the pre-0.12 flatmap form, which this provider
+/// never wrote.
+fn stored_json(raw: &pb::RawState) -> Result<Option<&[u8]>, Diagnostic> {
+    if !raw.json.is_empty() {
+        Ok(Some(&raw.json))
+    } else if raw.flatmap.is_empty() {
+        Ok(None)
+    } else {
+        Err(Diagnostic::error(
+            "Unsupported state format",
+            "This state was written in the pre-0.12 flatmap format, which this provider never produced.",
+        ))
+    }
+}
+
+/// A read or apply answer as its response fields: the new state (or the
+/// engine's fallback, see [`encode_state`]), the private bytes and the
+/// diagnostics.
+fn encode_state_response(
+    resp: StateResponse,
+    ty: &Type,
+) -> (Option<pb::DynamicValue>, Vec<u8>, Vec<pb::Diagnostic>) {
+    let mut diags = resp.diagnostics;
+    let new_state = encode_state(&resp.state, &resp.fallback, ty, &mut diags);
+    (new_state, resp.private, convert::diagnostics(diags))
 }
 
 #[cfg(test)]
