@@ -98,6 +98,8 @@ type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send +
 
 #[tonic::async_trait]
 impl GrpcStdio for Stdio {
+    type StreamStdioStream = StdioStream;
+
     async fn stream_stdio(&self, _request: Request<()>) -> Result<Response<StdioStream>, Status> {
         let shutdown = self.shutdown.clone();
         let silent = futures_util::stream::unfold(Some(shutdown), |state| async move {
