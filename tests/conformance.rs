@@ -360,32 +360,49 @@ impl Fixture {
     }
 }
 
-/// The coverage figure for the closing notes: writable properties covered
-/// per type. Printed with `cargo test --test conformance -- --nocapture`.
+/// Every writable property of every served Graph type is an attribute or a
+/// block: the coverage is 100 % or the test fails, naming what is missing.
+/// The per-type figures print with `cargo test --test conformance --
+/// --nocapture`.
 #[test]
 fn coverage_figures() {
     let fx = Fixture { doc: fixture() };
     let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
+    let mut types = 0;
+    let mut short = Vec::new();
     for kind in ProfileKind::ALL {
-        let Some(block) = served(&provider, kind) else {
-            continue;
-        };
+        let block = served(&provider, kind)
+            .unwrap_or_else(|| panic!("{} is not served", kind.resource_type()));
         for p in platform::platforms(kind) {
             let t = platform::graph_type(kind, p).unwrap().name;
             let props = fx.writable(t);
-            let covered = props
+            assert!(
+                !props.is_empty(),
+                "{t} has no writable property in the fixture"
+            );
+            let missing: Vec<String> = props
                 .iter()
-                .filter(|pr| {
-                    let n = snake_case(pr["name"].as_str().unwrap());
-                    block.find_attribute(&n).is_some() || block.find_block(&n).is_some()
-                })
-                .count();
+                .map(|pr| snake_case(pr["name"].as_str().unwrap()))
+                .filter(|n| block.find_attribute(n).is_none() && block.find_block(n).is_none())
+                .collect();
             println!(
-                "{:<28} {:<30} {covered}/{} writable properties",
+                "{:<28} {:<30} {}/{} writable properties",
                 kind.resource_type(),
                 t,
+                props.len() - missing.len(),
                 props.len()
             );
+            types += 1;
+            if !missing.is_empty() {
+                short.push(format!("{t}: {}", missing.join(", ")));
+            }
         }
     }
+    // Platforms sharing one Graph type count once per platform keyword.
+    assert!(types >= 33, "only {types} (kind, platform) pairs served");
+    assert!(
+        short.is_empty(),
+        "writable properties not served:\n{}",
+        short.join("\n")
+    );
 }

@@ -405,14 +405,7 @@ fn bad_input(tf: &Terraform) {
             vec!["No PKCS certificate profiles on platform \"windows_phone_81\""],
         ),
     ];
-    for (config, expected) in cases {
-        ws.config(&config);
-        let run = ws.tf(&["plan", "-no-color", "-input=false"]);
-        run.expect_code(1);
-        for needle in expected {
-            run.expect_output(needle);
-        }
-    }
+    ws.expect_refused_at_plan(&cases);
     // Profiles are other objects in Graph: a problem with one is a warning
     // at plan (so it never blocks `terraform destroy`) and an error at
     // apply, before anything is assigned.

@@ -265,19 +265,8 @@ resource "intune_scep_certificate" "bad" {{
         (base("renewal_threshold_percentage = 20\n  subject_alternative_name_type = [\"none\", \"emailAddress\"]", ios_root), vec!["\"none\" cannot be combined"]),
         (base("renewal_threshold_percentage = 20", "\"not-a-guid\""), vec!["Invalid GUID for root_certificate_id"]),
     ];
-    for (hcl, expected) in cases {
-        ws.config(&hcl);
-        let run = ws.tf(&["plan", "-no-color", "-input=false"]);
-        run.expect_code(1);
-        for needle in expected {
-            run.expect_output(needle);
-        }
-    }
-    assert_eq!(
-        ws.sim.write_count(),
-        writes_before,
-        "no write may reach Graph for invalid input"
-    );
+    ws.expect_refused_at_plan(&cases);
+    assert_eq!(ws.sim.write_count(), writes_before);
 
     // A root of another platform is read from Graph: at plan that is a
     // warning (an error would also block `terraform destroy`, which plans

@@ -5,7 +5,6 @@ mod support;
 
 use base64::Engine as _;
 use serde_json::json;
-use sha1::{Digest, Sha1};
 use support::{Terraform, Workspace, terraforms};
 
 const PLATFORMS: [(&str, &str); 9] = [
@@ -102,10 +101,12 @@ fn lifecycle(tf: &Terraform) {
         ws.sim.object(&windows).unwrap()["destinationStore"],
         "computerCertStoreRoot"
     );
-    let thumbprint: String = Sha1::digest(root_der())
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
+    let thumbprint: String =
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &root_der())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
     let addr = "intune_trusted_certificate.root[\"ios\"]";
     assert_eq!(
         ws.state_attr(addr, "thumbprint").as_deref(),
@@ -287,19 +288,17 @@ fn bad_input(tf: &Terraform) {
             &["Invalid duration for create"][..],
         ),
     ];
-    for (body, expected) in cases {
-        ws.config(&format!("resource \"intune_trusted_certificate\" \"bad\" {{\n  display_name = \"Bad\"\n  {body}\n}}\n"));
-        let run = ws.tf(&["plan", "-no-color", "-input=false"]);
-        run.expect_code(1);
-        for needle in expected {
-            run.expect_output(needle);
-        }
-    }
-    assert_eq!(
-        ws.sim.write_count(),
-        0,
-        "no write may reach Graph for invalid input"
-    );
+    let cases: Vec<(String, Vec<&str>)> = cases
+        .iter()
+        .map(|(body, expected)| {
+            (
+                format!("resource \"intune_trusted_certificate\" \"bad\" {{\n  display_name = \"Bad\"\n  {body}\n}}\n"),
+                expected.to_vec(),
+            )
+        })
+        .collect();
+    ws.expect_refused_at_plan(&cases);
+    assert_eq!(ws.sim.write_count(), 0);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -435,6 +436,25 @@ async fn sigterm_shuts_down_cleanly() -> Result<()> {
     Ok(())
 }
 
+/// Whether process `pid` is alive. With `/proc`, a zombie nobody reaps (in
+/// a container without an init) counts as exited; without it, `kill -0`
+/// asks the kernel whether the process exists.
+fn is_running(pid: u32) -> Result<bool> {
+    if Path::new("/proc/self/stat").exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+        return Ok(state
+            .as_deref()
+            .and_then(|s| s.rsplit_once(')'))
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')));
+    }
+    let status = Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("running kill -0")?;
+    Ok(status.success())
+}
+
 #[test]
 fn exits_when_terraform_goes_away() -> Result<()> {
     // A shell stands in for terraform: it starts the provider, reports its
@@ -450,16 +470,9 @@ fn exits_when_terraform_goes_away() -> Result<()> {
         .env_remove("PLUGIN_CLIENT_CERT")
         .output()?;
     let pid: u32 = String::from_utf8(out.stdout)?.trim().parse()?;
-    let stat = format!("/proc/{pid}/stat");
     let start = Instant::now();
     loop {
-        // Gone, or a zombie nobody reaps in this container: either way exited.
-        let state = std::fs::read_to_string(&stat).ok();
-        let running = state
-            .as_deref()
-            .and_then(|s| s.rsplit_once(')'))
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'));
-        if !running {
+        if !is_running(pid)? {
             break;
         }
         if start.elapsed() > Duration::from_secs(5) {

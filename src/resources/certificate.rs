@@ -6,7 +6,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use sha1::{Digest, Sha1};
 use time::format_description::well_known::Rfc3339;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -126,7 +125,9 @@ fn facts(der: Vec<u8>) -> Result<CertificateFacts, String> {
     }
     let not_after = cert.validity().not_after.to_datetime();
     let facts = CertificateFacts {
-        thumbprint: Sha1::digest(&der)
+        // ring is already built for TLS and signing: the one SHA-1 here.
+        thumbprint: ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der)
+            .as_ref()
             .iter()
             .map(|b| format!("{b:02X}"))
             .collect(),

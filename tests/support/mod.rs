@@ -255,6 +255,29 @@ impl Workspace {
         self.tf(&["plan", "-no-color", "-input=false", "-detailed-exitcode"])
     }
 
+    /// Plans each configuration in `cases` and expects it to fail with
+    /// every text given for it (summaries, attribute paths, the advice),
+    /// without a single write reaching Graph: invalid input is refused at
+    /// plan, before any call that changes anything.
+    #[allow(dead_code)]
+    pub fn expect_refused_at_plan<C: AsRef<str>, N: AsRef<str>>(&self, cases: &[(C, Vec<N>)]) {
+        let writes = self.sim.write_count();
+        for (config, expected) in cases {
+            self.config(config.as_ref());
+            let run = self.tf(&["plan", "-no-color", "-input=false"]);
+            run.expect_code(1);
+            for needle in expected {
+                run.expect_output(needle.as_ref());
+            }
+            assert_eq!(
+                self.sim.write_count(),
+                writes,
+                "no write may reach Graph for invalid input:\n{}",
+                config.as_ref()
+            );
+        }
+    }
+
     /// Asserts that a plan right now shows no changes.
     pub fn expect_no_changes(&self) {
         self.plan().expect_code(0);
