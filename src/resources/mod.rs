@@ -2,7 +2,7 @@
 //! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
 //! profile resource (`profile/`) does the work. Assignments of any
 //! profile (`assignment/`) and the data sources
-//! (`data_sources.rs`) find profiles through `lookup.rs`.
+//! (`data_sources/`) find profiles through `lookup.rs`.
 
 pub mod assignment;
 pub mod certificate;
