@@ -1,8 +1,10 @@
 //! Which sign-in method the provider uses, from its settings: the first
 //! method whose settings are complete wins, in azuread's order — client
 //! certificate, client secret, OIDC (token, token file, GitHub Actions,
-//! Azure DevOps, HCP Terraform), managed identity, Azure CLI (DESIGN.md,
-//! "Credential choice").
+//! Azure DevOps, HCP Terraform), managed identity, Azure CLI. The two
+//! tables [`METHODS`] and [`OIDC_SOURCES`] hold that order. A chosen
+//! method whose sign-in then fails is reported, never replaced by a later
+//! one.
 //!
 //! For every method passed over it keeps the reason, so that a failure can
 //! be explained in one diagnostic. Reasons and descriptions name settings,
