@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use intune::framework::Resource;
-use intune::resources::certificate_profile_assignment::AssignmentResource;
+use intune::resources::assignment::AssignmentResource;
 use intune::resources::data_sources::PROFILE_FIELDS;
 use intune::resources::docs::{Page, ResourcePage, page_text, resource_page};
 use intune::resources::profile::ProfileResource;

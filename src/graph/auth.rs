@@ -69,7 +69,8 @@ impl fmt::Display for Secret {
 }
 
 /// How the client signs in to Entra ID. The provider configuration picks
-/// one (see DESIGN.md, "Credential choice").
+/// one: the first method whose settings are complete, in the order client
+/// certificate, client secret, OIDC, managed identity, Azure CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// OAuth2 client credentials with an application secret.

@@ -37,7 +37,9 @@ pub use pacing::WritePacing;
 pub use retry::RetryPolicy;
 
 /// The Graph API version every path is relative to. The certificate profile
-/// types exist only in beta (NOTES.md §1); this is the one place it is named.
+/// types exist only in beta: v1.0 has no concrete trusted-root, SCEP, PKCS
+/// or imported-PFX profile type (the `v1.0` note in
+/// `data/graph-schema.json`). This is the one place it is named.
 pub const API_VERSION: &str = "beta";
 
 /// Everything [`GraphClient::new`] needs. The provider builds it from its

@@ -10,6 +10,8 @@ use time::format_description::well_known::Rfc3339;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::value::Value;
+
 /// A parsed certificate and what the resource exports about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateFacts {
@@ -48,6 +50,23 @@ impl CertificateFacts {
             ("issuer", &self.issuer),
             ("not_after", &self.not_after),
         ]
+    }
+}
+
+/// Sets the [`FACTS`] attributes of `object` from `certificate`, the value
+/// of a certificate attribute or property: unknown while it is unknown,
+/// null when it is null or cannot be read. The profile resources (from the
+/// planned or read certificate) and the data sources (from Graph's) both
+/// derive them here, so the two always agree.
+pub fn set_facts(object: &mut Value, certificate: &Value) {
+    let facts = certificate.as_str().and_then(|text| parse(text).ok());
+    for (i, (name, _)) in FACTS.iter().enumerate() {
+        let value = match (certificate, &facts) {
+            (Value::Unknown, _) => Value::Unknown,
+            (_, Some(facts)) => Value::string(facts.values()[i].1),
+            _ => Value::Null,
+        };
+        object.set(name, value);
     }
 }
 

@@ -92,6 +92,31 @@ impl Field {
     }
 }
 
+/// One attribute table made of several parts, their rows in order: how a
+/// kind lists rows it shares with other kinds (`issued_fields.rs`) without
+/// writing them out again. The row count is the table's type
+/// (`static FIELDS: [Field; 19] = fields::join(&[...])`); a wrong count
+/// stops the build.
+pub const fn join<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    const UNSET: Field = Field::new("", "", FieldType::String, Mode::Optional, "");
+    let mut table = [UNSET; N];
+    let mut filled = 0;
+    let mut part = 0;
+    while part < parts.len() {
+        let rows = parts[part];
+        let mut row = 0;
+        while row < rows.len() {
+            assert!(filled < N, "the parts have more rows than the table");
+            table[filled] = rows[row];
+            filled += 1;
+            row += 1;
+        }
+        part += 1;
+    }
+    assert!(filled == N, "the parts have fewer rows than the table");
+    table
+}
+
 /// Graph's camelCase name in snake_case, treating runs of capitals as one
 /// word: `maxOSVersion` → `max_os_version`, `certFileName` → `cert_file_name`.
 pub fn snake_case(name: &str) -> String {

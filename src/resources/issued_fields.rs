@@ -3,9 +3,40 @@
 //! SAN formats, key usage and storage, and the Android Enterprise access
 //! settings. A kind's table lists the rows it uses, with its own mode where
 //! it differs; which platforms accept each row comes from the Graph model.
+//! SCEP and PKCS take the same fifteen rows, [`LIFETIME`] and
+//! [`CONTENT_AND_STORAGE`], joined into their tables with
+//! [`fields::join`](super::fields::join).
 
 use super::fields::{Field, FieldType};
 use crate::framework::Mode;
+
+/// How long a certificate Intune has a device enrol (SCEP) or issues to it
+/// (PKCS) is valid, and when the device renews it: the first rows SCEP and
+/// PKCS share.
+pub const LIFETIME: &[Field] = &[
+    CERTIFICATE_VALIDITY_PERIOD_SCALE,
+    CERTIFICATE_VALIDITY_PERIOD_VALUE,
+    RENEWAL_THRESHOLD_PERCENTAGE,
+];
+
+/// What goes into such a certificate and where its key and the certificate
+/// land (key storage, subject and alternative names, key usages, store, app
+/// access, macOS channel): the other rows SCEP and PKCS share, after
+/// [`LIFETIME`] and any key rows of the kind's own.
+pub const CONTENT_AND_STORAGE: &[Field] = &[
+    KEY_STORAGE_PROVIDER,
+    SUBJECT_NAME_FORMAT,
+    SUBJECT_NAME_FORMAT_STRING,
+    SUBJECT_ALTERNATIVE_NAME_TYPE,
+    SUBJECT_ALTERNATIVE_NAME_FORMAT_STRING,
+    CUSTOM_SUBJECT_ALTERNATIVE_NAMES,
+    EXTENDED_KEY_USAGES,
+    CERTIFICATE_STORE,
+    CERTIFICATE_ACCESS_TYPE,
+    SILENT_CERTIFICATE_ACCESS_DETAILS,
+    ALLOW_ALL_APPS_ACCESS,
+    DEPLOYMENT_CHANNEL,
+];
 
 pub const CERTIFICATE_VALIDITY_PERIOD_SCALE: Field = Field::new(
     "certificate_validity_period_scale",

@@ -6,6 +6,7 @@
 //! from its `@odata.type` and the platform table (`platform::identify`),
 //! never from its name.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value as Json;
 
 use super::platform::{self, ProfileType, bare_type_name};
@@ -46,18 +47,19 @@ pub fn isof_filter(graph_types: &[&str]) -> String {
         .join(" or ")
 }
 
+/// Everything but RFC 3986's unreserved characters (letters, digits,
+/// `-._~`): what [`encode`] escapes.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes everything but RFC 3986's unreserved characters, so ids
 /// and filter text survive as one path segment or query value (`+`, `&`,
-/// `#` and quotes included).
+/// `#`, `/` and quotes included), UTF-8 bytes as upper-case `%XX`.
 pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(text, NOT_UNRESERVED).to_string()
 }
 
 /// What a device configuration from Graph is.
@@ -120,6 +122,10 @@ mod tests {
             (
                 assignments_path("x"),
                 "/deviceManagement/deviceConfigurations/x/assignments",
+            ),
+            (
+                filtered_collection("displayName eq 'Zürich-Wi-Fi_2.0~ 100%'"),
+                "/deviceManagement/deviceConfigurations?$filter=displayName%20eq%20%27Z%C3%BCrich-Wi-Fi_2.0~%20100%25%27",
             ),
             (
                 filtered_collection("displayName eq 'A&B #1+2'"),

@@ -1,11 +1,11 @@
 //! The Intune resources and data sources, built on the framework and the
 //! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
 //! profile resource (`profile/`) does the work. Assignments of any
-//! profile (`certificate_profile_assignment.rs`) and the data sources
-//! (`data_sources.rs`) find profiles through `lookup.rs`.
+//! profile (`assignment/`) and the data sources
+//! (`data_sources/`) find profiles through `lookup.rs`.
 
+pub mod assignment;
 pub mod certificate;
-pub mod certificate_profile_assignment;
 pub mod client;
 pub mod data_sources;
 pub mod docs;
@@ -51,9 +51,7 @@ pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
         .fold(Provider::new(definition), |p, spec| {
             p.with_resource(Arc::new(profile::ProfileResource::new(spec)))
         })
-        .with_resource(Arc::new(
-            certificate_profile_assignment::AssignmentResource::new(),
-        ))
+        .with_resource(Arc::new(assignment::AssignmentResource::new()))
         .with_data_source(Arc::new(data_sources::CertificateProfileDataSource::new()))
         .with_data_source(Arc::new(data_sources::CertificateProfilesDataSource::new()))
 }

@@ -2,7 +2,7 @@
 //! (`*PkcsCertificateProfile` in `/deviceManagement/deviceConfigurations`),
 //! issued by Intune's certificate connector from a named CA and template.
 
-use super::fields::{Field, FieldType};
+use super::fields::{self, Field, FieldType};
 use super::issued_fields::*;
 use super::platform::ProfileKind;
 use super::profile::{ProfileKindSpec, RootLink};
@@ -14,7 +14,7 @@ pub static SPEC: ProfileKindSpec = ProfileKindSpec {
         certification authority and template, and deploys it with its private key (S/MIME, Wi-Fi, VPN).",
     notes: NOTES,
     root_link: RootLink::Optional,
-    fields: FIELDS,
+    fields: &FIELDS,
 };
 
 const NOTES: &str = "\
@@ -30,48 +30,37 @@ checked like SCEP's.
 `windows` maps to Graph's `windows10PkcsCertificateProfile` (Windows 10/11). There is no PKCS profile \
 for Windows Phone 8.1.";
 
-static FIELDS: &[Field] = &[
-    Field::new(
-        "certification_authority",
-        "certificationAuthority",
-        FieldType::String,
-        Mode::Required,
-        "Fully qualified host name of the issuing CA, e.g. `ca01.contoso.com`.",
-    ),
-    Field::new(
-        "certification_authority_name",
-        "certificationAuthorityName",
-        FieldType::String,
-        Mode::Optional,
-        "Common name of the CA, e.g. `Contoso Issuing CA 1`.",
-    ),
-    Field::new(
-        "certification_authority_type",
-        "certificationAuthorityType",
-        FieldType::Enum,
-        Mode::Optional,
-        "Kind of CA the connector talks to.",
-    ),
-    Field::new(
-        "certificate_template_name",
-        "certificateTemplateName",
-        FieldType::String,
-        Mode::Required,
-        "Name of the certificate template on the CA.",
-    ),
-    CERTIFICATE_VALIDITY_PERIOD_SCALE,
-    CERTIFICATE_VALIDITY_PERIOD_VALUE,
-    RENEWAL_THRESHOLD_PERCENTAGE,
-    KEY_STORAGE_PROVIDER,
-    SUBJECT_NAME_FORMAT,
-    SUBJECT_NAME_FORMAT_STRING,
-    SUBJECT_ALTERNATIVE_NAME_TYPE,
-    SUBJECT_ALTERNATIVE_NAME_FORMAT_STRING,
-    CUSTOM_SUBJECT_ALTERNATIVE_NAMES,
-    EXTENDED_KEY_USAGES,
-    CERTIFICATE_STORE,
-    CERTIFICATE_ACCESS_TYPE,
-    SILENT_CERTIFICATE_ACCESS_DETAILS,
-    ALLOW_ALL_APPS_ACCESS,
-    DEPLOYMENT_CHANNEL,
-];
+static FIELDS: [Field; 19] = fields::join(&[
+    &[
+        Field::new(
+            "certification_authority",
+            "certificationAuthority",
+            FieldType::String,
+            Mode::Required,
+            "Fully qualified host name of the issuing CA, e.g. `ca01.contoso.com`.",
+        ),
+        Field::new(
+            "certification_authority_name",
+            "certificationAuthorityName",
+            FieldType::String,
+            Mode::Optional,
+            "Common name of the CA, e.g. `Contoso Issuing CA 1`.",
+        ),
+        Field::new(
+            "certification_authority_type",
+            "certificationAuthorityType",
+            FieldType::Enum,
+            Mode::Optional,
+            "Kind of CA the connector talks to.",
+        ),
+        Field::new(
+            "certificate_template_name",
+            "certificateTemplateName",
+            FieldType::String,
+            Mode::Required,
+            "Name of the certificate template on the CA.",
+        ),
+    ],
+    LIFETIME,
+    CONTENT_AND_STORAGE,
+]);

@@ -4,7 +4,9 @@
 
 use super::model::{self, GraphProfileType};
 
-/// The `platform` keywords of DESIGN.md.
+/// The device platforms a profile can target: the values of every profile
+/// resource's `platform` attribute ([`Platform::keyword`]), each mapped to
+/// its Graph types by [`PROFILE_TYPES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Platform {
     AndroidDeviceAdministrator,

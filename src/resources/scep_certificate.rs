@@ -3,7 +3,7 @@
 //! `/deviceManagement/deviceConfigurations`), on all nine platforms, each
 //! linked to the trusted root of its platform.
 
-use super::fields::{Field, FieldType};
+use super::fields::{self, Field, FieldType};
 use super::issued_fields::*;
 use super::platform::ProfileKind;
 use super::profile::{ProfileKindSpec, RootLink};
@@ -16,7 +16,7 @@ pub static SPEC: ProfileKindSpec = ProfileKindSpec {
         that devices use to trust the issuing CA.",
     notes: NOTES,
     root_link: RootLink::Required,
-    fields: FIELDS,
+    fields: &FIELDS,
 };
 
 const NOTES: &str = "\
@@ -37,30 +37,15 @@ servers in order.
 Windows 10/11. Windows 10X SCEP profiles (`windows10XSCEPCertificateProfile`) are resource access \
 profiles, not device configurations, and are out of scope.";
 
-static FIELDS: &[Field] = &[
-    Field::new(
+static FIELDS: [Field; 19] = fields::join(&[
+    &[Field::new(
         "scep_server_urls",
         "scepServerUrls",
         FieldType::StringList,
         Mode::Required,
         "URLs of the NDES/SCEP servers, in the order devices try them.",
-    ),
-    CERTIFICATE_VALIDITY_PERIOD_SCALE,
-    CERTIFICATE_VALIDITY_PERIOD_VALUE,
-    RENEWAL_THRESHOLD_PERCENTAGE,
-    KEY_SIZE,
-    KEY_USAGE,
-    HASH_ALGORITHM,
-    KEY_STORAGE_PROVIDER,
-    SUBJECT_NAME_FORMAT,
-    SUBJECT_NAME_FORMAT_STRING,
-    SUBJECT_ALTERNATIVE_NAME_TYPE,
-    SUBJECT_ALTERNATIVE_NAME_FORMAT_STRING,
-    CUSTOM_SUBJECT_ALTERNATIVE_NAMES,
-    EXTENDED_KEY_USAGES,
-    CERTIFICATE_STORE,
-    CERTIFICATE_ACCESS_TYPE,
-    SILENT_CERTIFICATE_ACCESS_DETAILS,
-    ALLOW_ALL_APPS_ACCESS,
-    DEPLOYMENT_CHANNEL,
-];
+    )],
+    LIFETIME,
+    &[KEY_SIZE, KEY_USAGE, HASH_ALGORITHM],
+    CONTENT_AND_STORAGE,
+]);

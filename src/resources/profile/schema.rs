@@ -58,6 +58,24 @@ pub static COMMON_FIELDS: &[Field] = &[
     ),
 ];
 
+/// The rows every applicability rule has: its name, and whether devices it
+/// matches are included or excluded.
+const RULE_NAME: Field = Field::new(
+    "name",
+    "name",
+    FieldType::String,
+    Mode::Optional,
+    "Name of the rule.",
+);
+
+const RULE_TYPE: Field = Field::new(
+    "rule_type",
+    "ruleType",
+    FieldType::Enum,
+    Mode::Required,
+    "Whether matching devices are included or excluded.",
+);
+
 static APPLICABILITY_DEVICE_MODE: &[Field] = &[
     Field::new(
         "device_mode",
@@ -66,30 +84,12 @@ static APPLICABILITY_DEVICE_MODE: &[Field] = &[
         Mode::Required,
         "Device mode the rule matches.",
     ),
-    Field::new(
-        "name",
-        "name",
-        FieldType::String,
-        Mode::Optional,
-        "Name of the rule.",
-    ),
-    Field::new(
-        "rule_type",
-        "ruleType",
-        FieldType::Enum,
-        Mode::Required,
-        "Whether matching devices are included or excluded.",
-    ),
+    RULE_NAME,
+    RULE_TYPE,
 ];
 
 static APPLICABILITY_OS_EDITION: &[Field] = &[
-    Field::new(
-        "name",
-        "name",
-        FieldType::String,
-        Mode::Optional,
-        "Name of the rule.",
-    ),
+    RULE_NAME,
     Field::new(
         "os_edition_types",
         "osEditionTypes",
@@ -97,13 +97,7 @@ static APPLICABILITY_OS_EDITION: &[Field] = &[
         Mode::Required,
         "Windows editions the rule matches.",
     ),
-    Field::new(
-        "rule_type",
-        "ruleType",
-        FieldType::Enum,
-        Mode::Required,
-        "Whether matching devices are included or excluded.",
-    ),
+    RULE_TYPE,
 ];
 
 static APPLICABILITY_OS_VERSION: &[Field] = &[
@@ -121,20 +115,8 @@ static APPLICABILITY_OS_VERSION: &[Field] = &[
         Mode::Optional,
         "Lowest OS version the rule matches.",
     ),
-    Field::new(
-        "name",
-        "name",
-        FieldType::String,
-        Mode::Optional,
-        "Name of the rule.",
-    ),
-    Field::new(
-        "rule_type",
-        "ruleType",
-        FieldType::Enum,
-        Mode::Required,
-        "Whether matching devices are included or excluded.",
-    ),
+    RULE_NAME,
+    RULE_TYPE,
 ];
 
 pub const CREATED: &str = "created_date_time";

@@ -118,14 +118,6 @@ impl ProfileResource {
             return;
         };
         let cert = object.get(field.name).clone();
-        let facts = cert.as_str().and_then(|s| certificate::parse(s).ok());
-        for (i, (name, _)) in certificate::FACTS.iter().enumerate() {
-            let v = match (&cert, &facts) {
-                (Value::Unknown, _) => Value::Unknown,
-                (_, Some(f)) => Value::string(f.values()[i].1),
-                _ => Value::Null,
-            };
-            object.set(name, v);
-        }
+        certificate::set_facts(object, &cert);
     }
 }

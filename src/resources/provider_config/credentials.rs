@@ -1,8 +1,10 @@
 //! Which sign-in method the provider uses, from its settings: the first
 //! method whose settings are complete wins, in azuread's order — client
 //! certificate, client secret, OIDC (token, token file, GitHub Actions,
-//! Azure DevOps, HCP Terraform), managed identity, Azure CLI (DESIGN.md,
-//! "Credential choice").
+//! Azure DevOps, HCP Terraform), managed identity, Azure CLI. The two
+//! tables [`METHODS`] and [`OIDC_SOURCES`] hold that order. A chosen
+//! method whose sign-in then fails is reported, never replaced by a later
+//! one.
 //!
 //! For every method passed over it keeps the reason, so that a failure can
 //! be explained in one diagnostic. Reasons and descriptions name settings,
@@ -341,7 +343,9 @@ fn client_secret(settings: &dyn Settings) -> Step {
     }
 }
 
-/// Where a federated token comes from, in DESIGN.md's order.
+/// OIDC, when `use_oidc` is true: the first of [`OIDC_SOURCES`] that
+/// applies, or every source's settings and what is missing from those
+/// partly set.
 fn oidc(settings: &dyn Settings) -> Step {
     let use_oidc = match flag(settings, "use_oidc") {
         Ok(value) => value,
@@ -389,103 +393,198 @@ fn oidc(settings: &dyn Settings) -> Step {
         },
         tenant_id: tenant.value.clone(),
     };
-    if let Some(token) = settings.secret("oidc_token") {
-        return ready(
-            FederatedToken::Token(token.value),
-            format!("the token in oidc_token (from {})", token.source),
-        );
-    }
-    if let Some(path) = settings.setting("oidc_token_file_path") {
-        return ready(
-            FederatedToken::File(PathBuf::from(&path.value)),
-            format!("the token file {} (from {})", path.value, path.source),
-        );
-    }
-    let url = settings.setting("oidc_request_url");
-    let request_token = settings.secret("oidc_request_token");
-    let connection = settings.setting("ado_pipeline_service_connection_id");
     let mut gaps = Vec::new();
-    match (&connection, &url, &request_token) {
-        (None, Some(url), Some(token)) => {
-            return ready(
-                FederatedToken::GitHubActions {
-                    request_url: url.value.clone(),
-                    request_token: token.value.clone(),
-                },
-                format!("a GitHub Actions ID token (oidc_request_url from {})", url.source),
-            );
-        }
-        (None, Some(_), None) => gaps.push(format!(
-            "oidc_request_url is set but {} (in GitHub Actions the job needs `permissions: id-token: write`)",
-            settings.unset("oidc_request_token")
-        )),
-        (None, None, Some(_)) => gaps.push(format!(
-            "oidc_request_token is set but {}",
-            settings.unset("oidc_request_url")
-        )),
-        (Some(connection), _, _) => {
-            let ado_url = url
-                .clone()
-                .map(|r| (r.value, r.source))
-                .or_else(|| {
-                    settings
-                        .env("SYSTEM_OIDCREQUESTURI")
-                        .map(|v| (v, "environment variable SYSTEM_OIDCREQUESTURI".to_string()))
-                });
-            let ado_token = request_token
-                .clone()
-                .map(|r| r.value)
-                .or_else(|| settings.env_secret("SYSTEM_ACCESSTOKEN"));
-            match (ado_url, ado_token) {
-                (Some((request_url, url_source)), Some(access_token)) => {
-                    return ready(
-                        FederatedToken::AzureDevOps {
-                            request_url,
-                            access_token,
-                            service_connection_id: connection.value.clone(),
-                        },
-                        format!(
-                            "an Azure DevOps token for service connection {} (from {}; request URL from {url_source})",
-                            connection.value, connection.source
-                        ),
-                    );
-                }
-                (url, token) => {
-                    let mut missing = Vec::new();
-                    if url.is_none() {
-                        missing.push("SYSTEM_OIDCREQUESTURI (set by Azure Pipelines)");
-                    }
-                    if token.is_none() {
-                        missing.push(
-                            "SYSTEM_ACCESSTOKEN (map it into the step: `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`)",
-                        );
-                    }
-                    gaps.push(format!(
-                        "ado_pipeline_service_connection_id is set but {} is not",
-                        missing.join(" and ")
-                    ));
-                }
+    for source in &OIDC_SOURCES {
+        match (source.build)(settings) {
+            Ok((token, from)) => return ready(token, from),
+            Err(NotApplied::Incomplete(gap)) => {
+                tracing::debug!(source = source.name, reason = %gap, "OIDC token source is incomplete");
+                gaps.push(gap);
+            }
+            Err(NotApplied::NotAsked) => {
+                tracing::debug!(source = source.name, "OIDC token source is not configured");
             }
         }
-        (None, None, None) => {}
     }
-    if let Some(token) = settings.env_secret("TFC_WORKLOAD_IDENTITY_TOKEN") {
-        return ready(
-            FederatedToken::Token(token),
-            "HCP Terraform's workload identity token (TFC_WORKLOAD_IDENTITY_TOKEN)".to_string(),
-        );
-    }
-    let mut reason = String::from(
-        "use_oidc is true but no federated token is available: set oidc_token (ARM_OIDC_TOKEN), \
-         oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE), oidc_request_url and \
-         oidc_request_token (GitHub Actions), ado_pipeline_service_connection_id (Azure DevOps), or \
-         TFC_WORKLOAD_IDENTITY_TOKEN (HCP Terraform)",
+    let wanted: Vec<&str> = OIDC_SOURCES.iter().map(|source| source.settings).collect();
+    let (last, others) = wanted.split_last().unwrap_or((&"", &[]));
+    let mut reason = format!(
+        "use_oidc is true but no federated token is available: set {}, or {last}",
+        others.join(", ")
     );
     for gap in gaps {
         reason.push_str("; ");
         reason.push_str(&gap);
     }
     Step::Skip(reason)
+}
+
+/// A federated token source, and how the choice describes it ("the token
+/// file /run/token (from attribute oidc_token_file_path)").
+type Found = (FederatedToken, String);
+
+/// Why an OIDC source does not apply.
+enum NotApplied {
+    /// Nothing asks for it: none of its settings is set, or what is set
+    /// belongs to another source. The reason for no token lists it by its
+    /// [`OidcSource::settings`].
+    NotAsked,
+    /// Some of its settings are set but not all it needs: what is missing,
+    /// added to the reason for no token.
+    Incomplete(String),
+}
+
+/// One place a federated token can come from: a row of [`OIDC_SOURCES`].
+struct OidcSource {
+    /// What the source is, for debug logs.
+    name: &'static str,
+    /// The settings it needs (with their variables, or the platform that
+    /// sets them), as the reason for no token names them.
+    settings: &'static str,
+    /// The token source from the settings, or why this source does not
+    /// apply.
+    build: fn(&dyn Settings) -> Result<Found, NotApplied>,
+}
+
+/// Where a federated token comes from, tried in this order, the first
+/// that applies wins: a token given directly, a token file, GitHub
+/// Actions' ID-token endpoint, Azure DevOps' (for a service connection),
+/// HCP Terraform's workload identity token.
+const OIDC_SOURCES: [OidcSource; 5] = [
+    OidcSource {
+        name: "oidc_token",
+        settings: "oidc_token (ARM_OIDC_TOKEN)",
+        build: oidc_token,
+    },
+    OidcSource {
+        name: "token file",
+        settings: "oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE)",
+        build: oidc_token_file,
+    },
+    OidcSource {
+        name: "GitHub Actions",
+        settings: "oidc_request_url and oidc_request_token (GitHub Actions)",
+        build: github_actions,
+    },
+    OidcSource {
+        name: "Azure DevOps",
+        settings: "ado_pipeline_service_connection_id (Azure DevOps)",
+        build: azure_devops,
+    },
+    OidcSource {
+        name: "HCP Terraform",
+        settings: "TFC_WORKLOAD_IDENTITY_TOKEN (HCP Terraform)",
+        build: hcp_terraform,
+    },
+];
+
+fn oidc_token(settings: &dyn Settings) -> Result<Found, NotApplied> {
+    let token = settings.secret("oidc_token").ok_or(NotApplied::NotAsked)?;
+    let from = format!("the token in oidc_token (from {})", token.source);
+    Ok((FederatedToken::Token(token.value), from))
+}
+
+fn oidc_token_file(settings: &dyn Settings) -> Result<Found, NotApplied> {
+    let path = settings
+        .setting("oidc_token_file_path")
+        .ok_or(NotApplied::NotAsked)?;
+    let from = format!("the token file {} (from {})", path.value, path.source);
+    Ok((FederatedToken::File(PathBuf::from(path.value)), from))
+}
+
+/// `oidc_request_url` and `oidc_request_token`, unless a service connection
+/// is set: then they are Azure DevOps' and its row reads them.
+fn github_actions(settings: &dyn Settings) -> Result<Found, NotApplied> {
+    if settings
+        .setting("ado_pipeline_service_connection_id")
+        .is_some()
+    {
+        return Err(NotApplied::NotAsked);
+    }
+    match (
+        settings.setting("oidc_request_url"),
+        settings.secret("oidc_request_token"),
+    ) {
+        (Some(url), Some(token)) => {
+            let from = format!(
+                "a GitHub Actions ID token (oidc_request_url from {})",
+                url.source
+            );
+            let token = FederatedToken::GitHubActions {
+                request_url: url.value,
+                request_token: token.value,
+            };
+            Ok((token, from))
+        }
+        (Some(_), None) => Err(NotApplied::Incomplete(format!(
+            "oidc_request_url is set but {} (in GitHub Actions the job needs `permissions: id-token: write`)",
+            settings.unset("oidc_request_token")
+        ))),
+        (None, Some(_)) => Err(NotApplied::Incomplete(format!(
+            "oidc_request_token is set but {}",
+            settings.unset("oidc_request_url")
+        ))),
+        (None, None) => Err(NotApplied::NotAsked),
+    }
+}
+
+/// A service connection, with the request URL and token from the settings
+/// or from the variables Azure Pipelines sets.
+fn azure_devops(settings: &dyn Settings) -> Result<Found, NotApplied> {
+    let connection = settings
+        .setting("ado_pipeline_service_connection_id")
+        .ok_or(NotApplied::NotAsked)?;
+    let url = settings
+        .setting("oidc_request_url")
+        .map(|r| (r.value, r.source))
+        .or_else(|| {
+            settings
+                .env("SYSTEM_OIDCREQUESTURI")
+                .map(|v| (v, "environment variable SYSTEM_OIDCREQUESTURI".to_string()))
+        });
+    let token = settings
+        .secret("oidc_request_token")
+        .map(|r| r.value)
+        .or_else(|| settings.env_secret("SYSTEM_ACCESSTOKEN"));
+    match (url, token) {
+        (Some((request_url, url_source)), Some(access_token)) => {
+            let from = format!(
+                "an Azure DevOps token for service connection {} (from {}; request URL from {url_source})",
+                connection.value, connection.source
+            );
+            let token = FederatedToken::AzureDevOps {
+                request_url,
+                access_token,
+                service_connection_id: connection.value,
+            };
+            Ok((token, from))
+        }
+        (url, token) => {
+            let mut missing = Vec::new();
+            if url.is_none() {
+                missing.push("SYSTEM_OIDCREQUESTURI (set by Azure Pipelines)");
+            }
+            if token.is_none() {
+                missing.push(
+                    "SYSTEM_ACCESSTOKEN (map it into the step: `SYSTEM_ACCESSTOKEN: $(System.AccessToken)`)",
+                );
+            }
+            Err(NotApplied::Incomplete(format!(
+                "ado_pipeline_service_connection_id is set but {} is not",
+                missing.join(" and ")
+            )))
+        }
+    }
+}
+
+fn hcp_terraform(settings: &dyn Settings) -> Result<Found, NotApplied> {
+    let token = settings
+        .env_secret("TFC_WORKLOAD_IDENTITY_TOKEN")
+        .ok_or(NotApplied::NotAsked)?;
+    Ok((
+        FederatedToken::Token(token),
+        "HCP Terraform's workload identity token (TFC_WORKLOAD_IDENTITY_TOKEN)".to_string(),
+    ))
 }
 
 fn managed_identity(settings: &dyn Settings) -> Step {
@@ -816,6 +915,50 @@ mod tests {
                 .reason
                 .contains("oidc_token is set but used only with use_oidc = true")
         );
+    }
+
+    #[test]
+    fn without_a_token_source_the_reason_lists_every_source_and_each_gap() {
+        let base = [("tenant_id", "t"), ("client_id", "c"), ("use_oidc", "true")];
+        let all = "use_oidc is true but no federated token is available: set oidc_token \
+                   (ARM_OIDC_TOKEN), oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH, \
+                   AZURE_FEDERATED_TOKEN_FILE), oidc_request_url and oidc_request_token (GitHub \
+                   Actions), ado_pipeline_service_connection_id (Azure DevOps), or \
+                   TFC_WORKLOAD_IDENTITY_TOKEN (HCP Terraform)";
+        let cases: Vec<(Vec<(&str, &str)>, String)> = vec![
+            (vec![], all.to_string()),
+            (
+                vec![("oidc_request_url", "https://x")],
+                format!(
+                    "{all}; oidc_request_url is set but oidc_request_token is not set (in GitHub \
+                     Actions the job needs `permissions: id-token: write`)"
+                ),
+            ),
+            (
+                vec![("oidc_request_token", "r")],
+                format!("{all}; oidc_request_token is set but oidc_request_url is not set"),
+            ),
+            (
+                vec![
+                    ("ado_pipeline_service_connection_id", "sc"),
+                    ("oidc_request_token", "r"),
+                ],
+                format!(
+                    "{all}; ado_pipeline_service_connection_id is set but SYSTEM_OIDCREQUESTURI \
+                     (set by Azure Pipelines) is not"
+                ),
+            ),
+        ];
+        for (extra, expected) in cases {
+            let mut pairs = base.to_vec();
+            pairs.extend(extra.iter().copied());
+            pairs.push(("use_cli", "false"));
+            let Err(ChoiceError::NoneApplies(skipped)) = choose(&Map::new(&pairs)) else {
+                panic!("{pairs:?}: no OIDC source is complete");
+            };
+            assert_eq!(skipped[2].method, "OIDC");
+            assert_eq!(skipped[2].reason, expected, "{pairs:?}");
+        }
     }
 
     #[test]
