@@ -10,6 +10,17 @@ use intune::protocol::{ProtocolError, ProviderService, ServeOptions};
 use intune::resources::provider_config::IntuneProvider;
 
 fn main() -> ExitCode {
+    if std::env::args()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-v")
+    {
+        // Asked by a person (or a release check), never by terraform.
+        println!(
+            "terraform-provider-intune {} (plugin protocol 5)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::SUCCESS;
+    }
     intune::logging::init();
     let options = ServeOptions {
         debug: std::env::args().skip(1).any(|a| a == "--debug"),

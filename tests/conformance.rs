@@ -15,8 +15,9 @@ use intune::resources::provider_config::IntuneProvider;
 use intune::value::{AttributePath, Type, Value};
 use serde_json::Value as Json;
 
-/// Server-maintained or key properties: computed attributes or not exposed
-/// (DESIGN.md, "Attributes").
+/// Server-maintained or key properties: `id`, the two timestamps and
+/// `version` are computed attributes; `supportsScopeTags` is kept by the
+/// service and not exposed as an attribute.
 const NOT_WRITABLE: [&str; 5] = [
     "id",
     "createdDateTime",
@@ -29,7 +30,8 @@ const NOT_WRITABLE: [&str; 5] = [
 const ORDERED: [&str; 1] = ["scepServerUrls"];
 
 /// Flags-typed properties exposed as one member, with the reason: each
-/// custom SAN entry has exactly one kind (DESIGN.md shows `san_type = "…"`).
+/// custom SAN entry has exactly one kind (`san_type = "…"` in the
+/// `custom_subject_alternative_names` block).
 const SINGLE_MEMBER_FLAGS: [(&str, &str); 1] =
     [("sanType", "one subject alternative name has one type")];
 

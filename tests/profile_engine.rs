@@ -233,8 +233,8 @@ fn graph_posts(sim: &Simulator) -> usize {
 }
 
 /// A create whose answer never came (the connection dropped after Graph
-/// made the object, a gateway answered 504 after it did, or the answer
-/// came without the new id) is found and adopted exactly once, through
+/// made the object, a gateway answered 504 or 502 after it did, or the
+/// answer came without the new id) is found and adopted exactly once, through
 /// Graph's list lag, and never repeated nor stored with an empty id.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
@@ -243,6 +243,10 @@ async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
         Fault::FailAfterHandling {
             count: 1,
             status: 504,
+        },
+        Fault::FailAfterHandling {
+            count: 1,
+            status: 502,
         },
         Fault::EmptyAnswer { count: 1 },
     ];

@@ -456,6 +456,25 @@ fn is_running(pid: u32) -> Result<bool> {
 }
 
 #[test]
+fn version_prints_one_line_without_terraform() -> Result<()> {
+    let out = Command::new(BINARY)
+        .arg("--version")
+        .env_remove(COOKIE_KEY)
+        .output()?;
+    ensure!(out.status.success(), "exit {:?}", out.status);
+    let stdout = String::from_utf8(out.stdout)?;
+    ensure!(
+        stdout
+            == format!(
+                "terraform-provider-intune {} (plugin protocol 5)\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+        "stdout: {stdout:?}"
+    );
+    Ok(())
+}
+
+#[test]
 fn exits_when_terraform_goes_away() -> Result<()> {
     // A shell stands in for terraform: it starts the provider, reports its
     // pid, and dies a moment later without calling Shutdown.

@@ -3,9 +3,10 @@
 //! certificate, announce it in the handshake line, and accept exactly
 //! terraform's certificate on every connection.
 //!
-//! Two things stop the stock rustls pieces from doing this (PROTOCOL.md,
-//! pitfall 1): webpki rejects go-plugin's self-signed CA-as-leaf certificate,
-//! and terraform's key is ECDSA P-521, which ring cannot verify. So the
+//! Two things stop the stock rustls pieces from doing this: webpki rejects
+//! go-plugin's self-signed CA-as-leaf certificate (rustls/webpki#200), and
+//! terraform's key is ECDSA P-521 (go-plugin's `mtls.go` generates it),
+//! which ring cannot verify (rustls/rustls#933). So the
 //! client verifier here pins the certificate by its DER bytes and checks
 //! P-521 signatures with the `p521` crate, leaving every other scheme to
 //! ring. This module must not loosen that: a connection without one of the

@@ -248,14 +248,15 @@ impl GraphError {
 
     /// True when the request may have been carried out although no answer
     /// came back: the connection broke after sending, an attempt timed out,
-    /// or a gateway gave up (504). A create that fails this way may have
-    /// created the object, so it is never repeated blindly.
+    /// or a gateway gave up (504) or got no usable answer from behind it
+    /// (502). A create that fails this way may have created the object, so
+    /// it is never repeated blindly.
     pub fn may_have_been_processed(&self) -> bool {
         match self {
             GraphError::Transport { kind, .. } => {
                 matches!(kind, TransportKind::Interrupted | TransportKind::TimedOut)
             }
-            GraphError::Api { status, .. } => *status == 504,
+            GraphError::Api { status, .. } => matches!(status, 502 | 504),
             GraphError::Timeout { last, .. } => {
                 last.as_ref().is_some_and(|l| l.may_have_been_processed())
             }
@@ -361,6 +362,27 @@ impl fmt::Display for TransportKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gateway_failures_may_have_been_carried_out() {
+        let api = |status| GraphError::Api {
+            status,
+            code: String::new(),
+            message: String::new(),
+            request_id: None,
+            client_request_id: String::new(),
+            date: None,
+        };
+        for (status, ambiguous) in [
+            (502, true),
+            (504, true),
+            (500, false),
+            (503, false),
+            (400, false),
+        ] {
+            assert_eq!(api(status).may_have_been_processed(), ambiguous, "{status}");
+        }
+    }
 
     #[test]
     fn retryable_and_status_by_variant() {
