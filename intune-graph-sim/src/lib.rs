@@ -91,7 +91,7 @@
 //!   as null/`[]`/`false`, or the enum's zero member for a non-nullable enum.
 //! * POST requires every non-nullable, single-valued primitive or enum
 //!   property except Booleans and the read-only ones. Range rules live in
-//!   `validate::RULES` (`renewalThresholdPercentage` 1–99,
+//!   `validate/rules.rs` (`renewalThresholdPercentage` 1–99,
 //!   `certificateValidityPeriodValue` ≥ 1, `trustedRootCertificate` non-empty).
 //! * The server sets `id` (lower-case v4 GUID), `createdDateTime` and
 //!   `lastModifiedDateTime` (UTC, seven fractional digits), `version` 1,
