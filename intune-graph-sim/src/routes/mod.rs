@@ -157,7 +157,7 @@ fn token_tenant(path: &str) -> Option<String> {
                 && version.eq_ignore_ascii_case("v2.0")
                 && token.eq_ignore_ascii_case("token") =>
         {
-            odata::percent_decode(tenant, false)
+            odata::decode_segment(tenant)
         }
         _ => None,
     }
@@ -189,7 +189,10 @@ fn token(shared: &Shared, parts: &Parts, tenant: &str, bytes: &Bytes) -> Reply {
     });
     // A body of another type reads as an empty form, as Entra treats it.
     let form = if is_form {
-        form_pairs(bytes)
+        match form_pairs(bytes) {
+            Ok(form) => form,
+            Err(error) => return Reply::Entra(error),
+        }
     } else {
         Vec::new()
     };
@@ -207,9 +210,25 @@ fn token(shared: &Shared, parts: &Parts, tenant: &str, bytes: &Bytes) -> Reply {
     }
 }
 
-fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(bytes);
-    odata::query_pairs(Some(&text)).unwrap_or_default()
+/// The fields of a token request's form body. A body that is not clean
+/// `application/x-www-form-urlencoded` text is refused, as Entra ID refuses
+/// a request it cannot read (400 `invalid_request`, AADSTS900144), with a
+/// description that names the field at fault but never shows its value,
+/// which may be the secret.
+fn form_pairs(bytes: &[u8]) -> Result<Vec<(String, String)>, EntraError> {
+    let malformed = |problem: &dyn std::fmt::Display| {
+        EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            format!(
+                "The request body must be application/x-www-form-urlencoded data, but {problem}."
+            ),
+        )
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed(&"it is not UTF-8 text"))?;
+    odata::check_form(text).map_err(|bad| malformed(&bad))?;
+    serde_urlencoded::from_str(text).map_err(|error| malformed(&error))
 }
 
 /// Authenticates a `/beta` request, applies the armed faults and the write
@@ -380,7 +399,10 @@ fn recorded_body(bytes: &Bytes, is_token: bool) -> Option<Value> {
         return None;
     }
     if is_token {
+        // A form that does not decode is recorded as no fields: its pairs
+        // cannot be told apart reliably enough to redact them.
         let fields = form_pairs(bytes)
+            .unwrap_or_default()
             .into_iter()
             .map(|(key, value)| {
                 let value = if matches!(key.as_str(), "client_secret" | "client_assertion") {

@@ -68,12 +68,12 @@ pub(super) fn parse_target(segments: &[&str]) -> Result<Target, GraphError> {
         (Some(key), rest) => (key, rest),
         (None, []) => return Ok(Target::Collection),
         (None, [id, rest @ ..]) => (
-            odata::percent_decode(id, false).ok_or_else(|| segment_missing(id))?,
+            odata::decode_segment(id).ok_or_else(|| segment_missing(id))?,
             rest,
         ),
     };
     let cast = |segment: &str| {
-        odata::percent_decode(segment, false)
+        odata::decode_segment(segment)
             .filter(|s| s.starts_with("microsoft.graph."))
             .map(|s| s.trim_start_matches("microsoft.graph.").to_owned())
     };
@@ -91,7 +91,7 @@ pub(super) fn parse_target(segments: &[&str]) -> Result<Target, GraphError> {
         },
         [segment, assignment] if is(segment, "assignments") => Ok(Target::Assignment(
             id,
-            odata::percent_decode(assignment, false).ok_or_else(|| segment_missing(assignment))?,
+            odata::decode_segment(assignment).ok_or_else(|| segment_missing(assignment))?,
         )),
         [type_cast, nav] if is(nav, validate::ROOT_CERTIFICATE) => cast(type_cast)
             .map(|t| Target::Root(id, t))

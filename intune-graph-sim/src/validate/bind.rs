@@ -3,6 +3,7 @@
 //! id in a bind URL, and the check of the bound object's type.
 
 use serde_json::Value;
+use url::Url;
 
 use super::error::{Result, ValidationError};
 use crate::odata;
@@ -63,21 +64,20 @@ pub fn parse_bind_value(annotation: &str, value: &Value) -> Result<String> {
 
 /// The id in a URL addressing one device configuration:
 /// `[scheme://host][/beta]/deviceManagement/deviceConfigurations('{id}')` or
-/// `.../deviceConfigurations/{id}`. Segment names are case-insensitive.
-pub fn device_configuration_id_from_url(url: &str) -> Option<String> {
-    let path = match url.split_once("://") {
-        Some((scheme, rest))
-            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
-        {
-            &rest[rest.find('/')?..]
-        }
-        Some(_) => return None,
-        None => url,
-    };
-    if path.contains(['?', '#']) {
+/// `.../deviceConfigurations/{id}`, absolute (`http` or `https`, any host)
+/// or relative, without a query or fragment. Segment names are
+/// case-insensitive. `url` reads it as a browser would; a relative URL is
+/// resolved against a placeholder origin, since only its path matters.
+pub fn device_configuration_id_from_url(text: &str) -> Option<String> {
+    let base = Url::parse("http://relative.invalid/").ok()?;
+    let url = Url::options().base_url(Some(&base)).parse(text).ok()?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         return None;
     }
-    let mut segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut segments: Vec<&str> = url.path_segments()?.collect();
     if segments
         .first()
         .is_some_and(|s| s.eq_ignore_ascii_case("beta"))
@@ -92,7 +92,7 @@ pub fn device_configuration_id_from_url(url: &str) -> Option<String> {
             }
         }
         [dm, collection, id] if dm.eq_ignore_ascii_case("deviceManagement") => {
-            let id = odata::percent_decode(id, false)?;
+            let id = odata::decode_segment(id)?;
             (collection.eq_ignore_ascii_case("deviceConfigurations") && !id.is_empty())
                 .then_some(id)
         }
@@ -195,6 +195,18 @@ mod tests {
             ),
             (
                 "https://h/beta/deviceManagement/deviceConfigurations('a')?x=1",
+                None,
+            ),
+            (
+                "https://h/beta/deviceManagement/deviceConfigurations('a')#x",
+                None,
+            ),
+            (
+                "HTTPS://h/beta/deviceManagement/deviceConfigurations/a%2D1",
+                Some("a-1"),
+            ),
+            (
+                "https://h/beta/deviceManagement/deviceConfigurations/a%zz",
                 None,
             ),
         ];
