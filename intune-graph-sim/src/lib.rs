@@ -28,7 +28,8 @@
 //!   [`SimConfig::federated_credentials`]. Errors carry Entra's shape and
 //!   AADSTS codes (90002 unknown tenant, 700016 unknown client, 7000215 bad
 //!   secret, 7000218 no credential, 1002012 bad scope, 500011 unknown
-//!   resource, 70003 unsupported grant, 900144 missing or conflicting field,
+//!   resource, 70003 unsupported grant, 900144 missing or conflicting field
+//!   or a form body that does not decode (a broken `%` escape, not UTF-8),
 //!   50027 malformed assertion, 700021 `sub` not the client, 700023 wrong
 //!   audience, 700024 outside `nbf`..`exp`, 700027 unknown key or bad
 //!   signature, 700029 replayed `jti` (the simulator's own number), 50013
@@ -91,7 +92,7 @@
 //!   as null/`[]`/`false`, or the enum's zero member for a non-nullable enum.
 //! * POST requires every non-nullable, single-valued primitive or enum
 //!   property except Booleans and the read-only ones. Range rules live in
-//!   `validate::RULES` (`renewalThresholdPercentage` 1–99,
+//!   `validate/rules.rs` (`renewalThresholdPercentage` 1–99,
 //!   `certificateValidityPeriodValue` ≥ 1, `trustedRootCertificate` non-empty).
 //! * The server sets `id` (lower-case v4 GUID), `createdDateTime` and
 //!   `lastModifiedDateTime` (UTC, seven fractional digits), `version` 1,

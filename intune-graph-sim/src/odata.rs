@@ -1,50 +1,116 @@
 //! The slice of OData URL conventions the simulator understands: percent
-//! decoding, key segments (`deviceConfigurations('id')`), system query
-//! options (`$filter`, `$top`, `$skiptoken`, `$select`, `$expand`), paging
-//! with opaque skip tokens and `@odata.nextLink`.
+//! decoding (by `percent-encoding` and `url`'s `form_urlencoded`, after a
+//! strict check of their input that the token endpoint's form bodies share),
+//! key segments (`deviceConfigurations('id')`), system query options
+//! (`$filter`, `$top`, `$skiptoken`, `$select`, `$expand`), paging with
+//! opaque skip tokens and `@odata.nextLink`.
 //!
 //! Anything outside this slice is rejected with 400 rather than ignored, so a
 //! client cannot come to rely on an option the simulator only pretends to
 //! honour. `$filter` accepts only `isof('microsoft.graph.T')` and
 //! `displayName eq '...'` terms joined by `or`.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
+use percent_encoding::percent_decode_str;
 
 use super::errors::GraphError;
 use super::schema::{self, Schema};
 
-/// Decodes `%XX` escapes (and `+` as space when `plus_as_space`, as in query
-/// strings and form bodies). `None` for a broken escape or invalid UTF-8.
-pub fn percent_decode(text: &str, plus_as_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
+/// What is wrong with a piece of percent-encoded text. `percent-encoding`
+/// and `form_urlencoded` pass a broken escape through as it is and replace
+/// bytes that are not UTF-8; the simulator refuses both instead, so a
+/// client's encoding bug shows as an error rather than as another value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BadEncoding {
+    /// A `%` not followed by two hexadecimal digits.
+    #[error("has a '%' not followed by two hexadecimal digits")]
+    BrokenEscape,
+    /// The escapes decode to bytes that are not UTF-8.
+    #[error("does not decode to UTF-8 text")]
+    NotUtf8,
+}
+
+/// Decodes `text`'s escapes (`+` stays `+`), refusing what
+/// `percent-encoding` would let through (see [`BadEncoding`]).
+fn decode_strictly(text: &str) -> Result<Cow<'_, str>, BadEncoding> {
+    let broken = text.split('%').skip(1).any(|after| {
+        !after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if broken {
+        return Err(BadEncoding::BrokenEscape);
+    }
+    percent_decode_str(text)
+        .decode_utf8()
+        .map_err(|_| BadEncoding::NotUtf8)
+}
+
+/// Decodes one path segment (`+` stays `+`); `None` when it does not
+/// decode cleanly.
+pub fn decode_segment(text: &str) -> Option<String> {
+    decode_strictly(text).ok().map(Cow::into_owned)
+}
+
+/// The first `name=value` pair of `application/x-www-form-urlencoded` text
+/// that does not decode cleanly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadPair<'a> {
+    /// The pair as sent, still encoded.
+    pub raw: &'a str,
+    /// The decoded name when only the value is at fault.
+    pub name: Option<String>,
+    pub problem: BadEncoding,
+}
+
+/// Names the field, never its value.
+impl std::fmt::Display for BadPair<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "the value of '{name}' {}", self.problem),
+            None => write!(f, "a parameter name {}", self.problem),
         }
     }
-    String::from_utf8(out).ok()
+}
+
+/// Checks `application/x-www-form-urlencoded` text (a query string or a
+/// form body) before `form_urlencoded` or `serde_urlencoded` decode it.
+/// A [`BadPair`] displays the field's name but not its value, so it can be
+/// reported for a form that carries a secret.
+pub fn check_form(text: &str) -> Result<(), BadPair<'_>> {
+    for raw in text.split('&') {
+        let (name, value) = raw.split_once('=').unwrap_or((raw, ""));
+        if let Err(problem) = decode_strictly(name) {
+            return Err(BadPair {
+                raw,
+                name: None,
+                problem,
+            });
+        }
+        if let Err(problem) = decode_strictly(value) {
+            // `name` decodes cleanly; `parse` reads it with `+` as a space.
+            let name = url::form_urlencoded::parse(name.as_bytes())
+                .next()
+                .map(|(name, _)| name.into_owned())
+                .unwrap_or_default();
+            return Err(BadPair {
+                raw,
+                name: Some(name),
+                problem,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Splits `name('key')`, `name(key)` or `name` (percent-encoded or not) into
 /// the name and the key. `None` when the parentheses or quotes are broken or
 /// the key is empty.
 pub fn key_segment(raw: &str) -> Option<(String, Option<String>)> {
-    let segment = percent_decode(raw, false)?;
+    let segment = decode_segment(raw)?;
     let Some(open) = segment.find('(') else {
         return (!segment.contains(')')).then_some((segment, None));
     };
@@ -162,21 +228,16 @@ pub fn parse_query(
 
 /// The decoded `(name, value)` pairs of a raw query string.
 pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, GraphError> {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match (percent_decode(key, true), percent_decode(value, true)) {
-                (Some(k), Some(v)) => Ok((k, v)),
-                _ => Err(GraphError::bad_request(format!(
-                    "The query string is not valid percent-encoded text near '{pair}'."
-                ))),
-            }
-        })
-        .collect()
+    let raw = raw.unwrap_or_default();
+    check_form(raw).map_err(|bad| {
+        GraphError::bad_request(format!(
+            "The query string is not valid percent-encoded text near '{}'.",
+            bad.raw
+        ))
+    })?;
+    Ok(url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect())
 }
 
 /// The absolute URL of the next page: `base_url + path`, the original query
@@ -187,8 +248,9 @@ pub fn next_link(base_url: &str, path: &str, raw_query: Option<&str>, offset: us
         .split('&')
         .filter(|pair| !pair.is_empty())
         .filter(|pair| {
-            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
-            percent_decode(key, true).is_none_or(|k| !k.eq_ignore_ascii_case("$skiptoken"))
+            url::form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .is_none_or(|(key, _)| !key.eq_ignore_ascii_case("$skiptoken"))
         })
         .collect();
     let token = format!("$skiptoken={}", encode_skip_token(offset));
@@ -306,18 +368,69 @@ mod tests {
     }
 
     #[test]
-    fn decoding() {
+    fn segments() {
         let cases = [
-            ("a%20b+c", true, Some("a b c")),
-            ("a%20b+c", false, Some("a b+c")),
-            ("%24filter", true, Some("$filter")),
-            ("%2", true, None),
-            ("%zz", true, None),
-            ("%ff", true, None),
+            ("a%20b+c", Some("a b+c")),
+            ("%24filter", Some("$filter")),
+            ("caf%C3%A9", Some("café")),
+            ("%2", None),
+            ("%zz", None),
+            ("%+1", None),
+            ("%ff", None),
         ];
-        for (input, plus, expected) in cases {
-            assert_eq!(percent_decode(input, plus).as_deref(), expected, "{input}");
+        for (input, expected) in cases {
+            assert_eq!(decode_segment(input).as_deref(), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn query_strings() {
+        let pairs = query_pairs(Some("a%20b+c=1+2&&flag&%24top=3&x=y=z")).expect("valid");
+        let expected = [("a b c", "1 2"), ("flag", ""), ("$top", "3"), ("x", "y=z")];
+        assert_eq!(
+            pairs,
+            expected.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec()
+        );
+        assert_eq!(query_pairs(None).expect("none"), Vec::new());
+        let err = query_pairs(Some("$top=3&$filter=%zz")).expect_err("broken");
+        assert!(
+            err.message.contains("near '$filter=%zz'"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn forms() {
+        let cases = [
+            ("a=1&b=%41+%2B", None),
+            ("", None),
+            (
+                "client_id=x&client_secret=ab%zzcd",
+                Some(
+                    "the value of 'client_secret' has a '%' not followed by two hexadecimal digits",
+                ),
+            ),
+            (
+                "scope=%C3%28",
+                Some("the value of 'scope' does not decode to UTF-8 text"),
+            ),
+            (
+                "client%2=x",
+                Some("a parameter name has a '%' not followed by two hexadecimal digits"),
+            ),
+            ("my+key=%", Some("the value of 'my key' has a '%'")),
+        ];
+        for (text, expected) in cases {
+            let got = check_form(text).err().map(|bad| bad.to_string());
+            match (got, expected) {
+                (None, None) => {}
+                (Some(got), Some(fragment)) => assert!(got.starts_with(fragment), "{text}: {got}"),
+                (got, _) => panic!("{text}: got {got:?}, want {expected:?}"),
+            }
+        }
+        let bad = check_form("client_secret=s3cret%").expect_err("broken");
+        assert!(!bad.to_string().contains("s3cret"), "{bad}");
     }
 
     #[test]

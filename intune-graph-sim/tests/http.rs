@@ -202,6 +202,69 @@ async fn token_failure_shapes() {
 }
 
 #[tokio::test]
+async fn malformed_token_forms_are_refused() {
+    let h = Harness::start(exact()).await;
+    let config = h.sim.config();
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        h.sim.base_url(),
+        config.tenant_id
+    );
+    let fields = |secret: &str, scope: &str| {
+        format!(
+            "grant_type=client_credentials&client_id={}&client_secret={secret}&scope={scope}",
+            config.client_id
+        )
+    };
+    let scope = "https%3A%2F%2Fgraph.microsoft.com%2F.default";
+    let secret = config.client_secret.as_str();
+    let cases: [(Vec<u8>, &str); 3] = [
+        (
+            fields(&format!("{secret}%zz"), scope).into_bytes(),
+            "the value of 'client_secret' has a '%' not followed by two hexadecimal digits",
+        ),
+        (
+            fields(secret, "%C3%28").into_bytes(),
+            "the value of 'scope' does not decode to UTF-8 text",
+        ),
+        (
+            [fields(secret, scope).as_bytes(), b"&x=\xff"].concat(),
+            "it is not UTF-8 text",
+        ),
+    ];
+    for (body, fragment) in cases {
+        let response = h
+            .http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{fragment}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        assert_eq!(body["error_codes"], json!([900144]), "{body}");
+        let description = body["error_description"].as_str().unwrap_or_default();
+        assert!(
+            description.starts_with(&format!(
+                "AADSTS900144: The request body must be application/x-www-form-urlencoded data, but {fragment}."
+            )),
+            "{description}"
+        );
+        assert!(!body.to_string().contains(secret), "secret echoed: {body}");
+    }
+    assert!(
+        h.sim.requests().iter().all(|r| {
+            !r.body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains(secret))
+        }),
+        "a malformed form is recorded without its secret"
+    );
+}
+
+#[tokio::test]
 async fn graph_requires_a_valid_token() {
     let config = SimConfig {
         token_lifetime: Duration::from_secs(1),
