@@ -2,7 +2,8 @@
 //! have (PEM text from `file()`, base64 of DER or PEM from `filebase64()`),
 //! validates them at plan time, tells re-encodings of one certificate apart
 //! from a different certificate, and derives the computed facts
-//! (`thumbprint`, `subject`, `issuer`, `not_after`).
+//! (`thumbprint`, `subject`, `issuer`, `not_after`) and what the plan-time
+//! checks need (validity dates, whether it is a CA).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -22,7 +23,17 @@ pub struct CertificateFacts {
     pub issuer: String,
     /// RFC 3339, UTC.
     pub not_after: String,
+    /// Start of the validity, RFC 3339 (UTC).
+    pub not_before: String,
+    /// When the validity ends, for working out how soon that is.
+    pub expires_at: time::OffsetDateTime,
+    /// Past `not_after` when parsed.
     pub expired: bool,
+    /// Before `not_before` when parsed.
+    pub not_yet_valid: bool,
+    /// basicConstraints present with CA:TRUE: only such a certificate is a
+    /// trust anchor to devices.
+    pub is_ca: bool,
 }
 
 /// The facts a certificate attribute exports, with their descriptions; the
@@ -77,9 +88,15 @@ pub fn parse(text: &str) -> Result<CertificateFacts, String> {
     facts(der)
 }
 
-/// The DER bytes of the one certificate `text` holds.
+/// The UTF-8 byte-order mark Windows tools (Notepad, PowerShell's
+/// `Out-File`) write at the start of text files.
+const BOM: char = '\u{feff}';
+const BOM_BYTES: &[u8] = "\u{feff}".as_bytes();
+
+/// The DER bytes of the one certificate `text` holds. A leading byte-order
+/// mark, in the text or in the file its base64 holds, is ignored.
 pub fn to_der(text: &str) -> Result<Vec<u8>, String> {
-    let trimmed = text.trim();
+    let trimmed = text.trim().trim_start_matches(BOM).trim();
     if trimmed.is_empty() {
         return Err("the certificate is empty".into());
     }
@@ -100,7 +117,7 @@ pub fn to_der(text: &str) -> Result<Vec<u8>, String> {
                 .to_string()
         })?;
     if bytes.windows(10).any(|w| w == b"-----BEGIN") {
-        der_from_pem(&bytes)
+        der_from_pem(bytes.strip_prefix(BOM_BYTES).unwrap_or(&bytes))
     } else {
         Ok(bytes)
     }
@@ -143,6 +160,13 @@ fn facts(der: Vec<u8>) -> Result<CertificateFacts, String> {
         ));
     }
     let not_after = cert.validity().not_after.to_datetime();
+    let not_before = cert.validity().not_before.to_datetime();
+    let now = time::OffsetDateTime::now_utc();
+    let rfc3339 = |t: time::OffsetDateTime, what: &str| {
+        t.to_offset(time::UtcOffset::UTC)
+            .format(&Rfc3339)
+            .map_err(|e| format!("cannot format the {what} date: {e}"))
+    };
     let facts = CertificateFacts {
         // ring is already built for TLS and signing: the one SHA-1 here.
         thumbprint: ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der)
@@ -152,11 +176,12 @@ fn facts(der: Vec<u8>) -> Result<CertificateFacts, String> {
             .collect(),
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
-        not_after: not_after
-            .to_offset(time::UtcOffset::UTC)
-            .format(&Rfc3339)
-            .map_err(|e| format!("cannot format the expiry date: {e}"))?,
-        expired: not_after < time::OffsetDateTime::now_utc(),
+        not_after: rfc3339(not_after, "expiry")?,
+        not_before: rfc3339(not_before, "start")?,
+        expires_at: not_after,
+        expired: not_after < now,
+        not_yet_valid: now < not_before,
+        is_ca: cert.is_ca(),
         der: Vec::new(),
     };
     Ok(CertificateFacts { der, ..facts })
@@ -178,6 +203,21 @@ pub(crate) mod tests {
 
     /// A self-signed CA certificate made for the tests, as PEM.
     pub fn test_root_pem(common_name: &str) -> String {
+        test_pem(
+            common_name,
+            rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+            rcgen::date_time_ymd(2020, 1, 1),
+            rcgen::date_time_ymd(2040, 1, 1),
+        )
+    }
+
+    /// A self-signed certificate with the given CA flag and validity.
+    pub fn test_pem(
+        common_name: &str,
+        is_ca: rcgen::IsCa,
+        not_before: time::OffsetDateTime,
+        not_after: time::OffsetDateTime,
+    ) -> String {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params
             .distinguished_name
@@ -185,10 +225,71 @@ pub(crate) mod tests {
         params
             .distinguished_name
             .push(rcgen::DnType::OrganizationName, "Contoso");
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        params.is_ca = is_ca;
+        params.not_before = not_before;
+        params.not_after = not_after;
         let key = rcgen::KeyPair::generate().unwrap();
         params.self_signed(&key).unwrap().pem()
+    }
+
+    fn ca() -> rcgen::IsCa {
+        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+    }
+
+    #[test]
+    fn only_ca_true_is_a_ca() {
+        let (from, to) = (
+            rcgen::date_time_ymd(2020, 1, 1),
+            rcgen::date_time_ymd(2040, 1, 1),
+        );
+        let cases = [
+            (ca(), true),
+            (rcgen::IsCa::NoCa, false),
+            (rcgen::IsCa::ExplicitNoCa, false),
+        ];
+        for (flag, want) in cases {
+            let facts = parse(&test_pem("Leaf", flag, from, to)).unwrap();
+            assert_eq!(facts.is_ca, want, "{flag:?}");
+        }
+    }
+
+    #[test]
+    fn validity_dates_are_read() {
+        let now = time::OffsetDateTime::now_utc();
+        let day = time::Duration::days(1);
+        let cases = [
+            // (not_before, not_after, expired, not_yet_valid)
+            (now - 10 * day, now + 10 * day, false, false),
+            (now - 10 * day, now - day, true, false),
+            (now + day, now + 10 * day, false, true),
+        ];
+        for (from, to, expired, not_yet_valid) in cases {
+            let f = parse(&test_pem("Dated CA", ca(), from, to)).unwrap();
+            assert_eq!(
+                (f.expired, f.not_yet_valid),
+                (expired, not_yet_valid),
+                "{from} .. {to}"
+            );
+            assert_eq!(f.expires_at.unix_timestamp(), to.unix_timestamp());
+        }
+        let f = parse(&test_root_pem("Contoso Root CA")).unwrap();
+        assert_eq!(f.not_before, "2020-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_ignored() {
+        let pem = test_root_pem("Contoso Root CA");
+        let der = to_der(&pem).unwrap();
+        let with_bom = format!("\u{feff}{pem}");
+        let forms = [
+            with_bom.clone(),
+            with_bom.replace('\n', "\r\n"),
+            STANDARD.encode(with_bom.as_bytes()),
+            format!("\u{feff}{}", STANDARD.encode(&der)),
+        ];
+        for f in &forms {
+            assert_eq!(to_der(f).unwrap(), der, "{f:?}");
+        }
     }
 
     #[test]
