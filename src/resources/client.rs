@@ -16,15 +16,23 @@ pub struct ResourceSettings {
     /// object in Graph (its own budget, not what is left of the create's
     /// timeout): Graph's lists can lag behind a create by seconds.
     pub create_recovery: Duration,
+    /// A trusted certificate expiring within this many days is warned
+    /// about at plan; 0 turns the warning off.
+    pub certificate_expiry_warning_days: u32,
 }
 
 /// Default of `create_recovery_timeout`.
 pub const DEFAULT_CREATE_RECOVERY: Duration = Duration::from_secs(120);
 
+/// Default of `certificate_expiry_warning_days`, also used when a plan runs
+/// before the provider is configured.
+pub const DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS: u32 = 30;
+
 impl Default for ResourceSettings {
     fn default() -> Self {
         ResourceSettings {
             create_recovery: DEFAULT_CREATE_RECOVERY,
+            certificate_expiry_warning_days: DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS,
         }
     }
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::client::{DEFAULT_CREATE_RECOVERY, IntuneClient, ResourceSettings};
+use super::client::{
+    DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS, DEFAULT_CREATE_RECOVERY, IntuneClient,
+    ResourceSettings,
+};
 use crate::framework::timeouts::parse_duration;
 use crate::framework::{Attribute, Block, Diagnostics, Mode, ProviderDefinition, Schema};
 use crate::graph::{self, GraphClient, GraphConfig, RetryPolicy, Secret, WritePacing};
@@ -27,6 +30,9 @@ enum Kind {
     String,
     /// `true`/`false`; environment variables also accept `1`/`0`, `t`/`f`.
     Bool,
+    /// A Terraform number; each setting says which numbers it accepts
+    /// (a variable's text is parsed the same way).
+    Number,
 }
 
 /// A provider setting: its attribute, the environment variables that can
@@ -50,6 +56,20 @@ const fn text(
         env,
         kind: Kind::String,
         sensitive,
+        description,
+    }
+}
+
+const fn number(
+    name: &'static str,
+    env: &'static [&'static str],
+    description: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        env,
+        kind: Kind::Number,
+        sensitive: false,
         description,
     }
 }
@@ -103,6 +123,13 @@ const CREATE_RECOVERY_TIMEOUT: Setting = text(
      the object) keeps looking for the object in Graph before it gives up, as a duration such as `\"2m\"` \
      or `\"90s\"`. Default `\"2m\"`. Graph's lists can lag behind a create by seconds; this wait is its own, \
      not taken from the resource's create timeout, and terraform's interrupt ends it at once.",
+);
+
+const CERTIFICATE_EXPIRY_WARNING_DAYS: Setting = number(
+    "certificate_expiry_warning_days",
+    &["INTUNE_CERTIFICATE_EXPIRY_WARNING_DAYS"],
+    "A trusted certificate that expires within this many days gets a warning at plan time, so it can be \
+     renewed before devices stop trusting it. A whole number of days; default `30`, `0` turns the warning off.",
 );
 
 const SETTINGS: &[Setting] = &[
@@ -209,6 +236,7 @@ const SETTINGS: &[Setting] = &[
     GRAPH_ENDPOINT,
     AUTHORITY_HOST,
     CREATE_RECOVERY_TIMEOUT,
+    CERTIFICATE_EXPIRY_WARNING_DAYS,
 ];
 
 /// A national cloud: its keyword, aliases, login root, Graph root and the
@@ -306,6 +334,7 @@ impl IntuneProvider {
             let ty = match s.kind {
                 Kind::String => Type::String,
                 Kind::Bool => Type::Bool,
+                Kind::Number => Type::Number,
             };
             let mut attr = Attribute::new(s.name, ty, Mode::Optional).description(format!(
                 "{} Environment: {}.",
@@ -347,6 +376,10 @@ impl IntuneProvider {
                 .filter(|v| !v.trim().is_empty())
                 .map(str::to_string),
             Kind::Bool => config.get(s.name).as_bool().map(|b| b.to_string()),
+            Kind::Number => match config.get(s.name) {
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            },
         };
         if let Some(value) = attribute {
             return Some(Resolved {
@@ -502,7 +535,30 @@ impl IntuneProvider {
                 }
             },
         };
-        Some(ResourceSettings { create_recovery })
+        let certificate_expiry_warning_days = match self
+            .resolve(config, &CERTIFICATE_EXPIRY_WARNING_DAYS)
+        {
+            None => DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS,
+            Some(r) => match r.value.trim().parse::<u32>() {
+                Ok(days) => days,
+                Err(_) => {
+                    diags.error_at(
+                            AttributePath::attr(CERTIFICATE_EXPIRY_WARNING_DAYS.name),
+                            "Invalid certificate_expiry_warning_days",
+                            format!(
+                                "{:?} (from {}) is not a whole number of days. Use a number such as 30, or 0 to \
+                                 turn the expiry warning off.",
+                                r.value, r.source
+                            ),
+                        );
+                    return None;
+                }
+            },
+        };
+        Some(ResourceSettings {
+            create_recovery,
+            certificate_expiry_warning_days,
+        })
     }
 }
 
@@ -894,6 +950,48 @@ mod tests {
     }
 
     #[test]
+    fn expiry_warning_days_is_a_whole_number_from_attribute_or_environment() {
+        let with = |attr: Option<Value>, env: &[(&str, &str)]| {
+            let mut c = config(&[]);
+            if let Some(v) = attr {
+                c.set(CERTIFICATE_EXPIRY_WARNING_DAYS.name, v);
+            }
+            let mut diags = Diagnostics::new();
+            let days = provider(env)
+                .resource_settings(&c, &mut diags)
+                .map(|s| s.certificate_expiry_warning_days);
+            let mut validated = Diagnostics::new();
+            provider(env).validate(&c, &mut validated);
+            assert_eq!(diags.has_errors(), validated.has_errors());
+            (days, diags)
+        };
+        let var = "INTUNE_CERTIFICATE_EXPIRY_WARNING_DAYS";
+        assert_eq!(with(None, &[]).0, Some(30));
+        assert_eq!(with(Some(Value::int(0)), &[]).0, Some(0));
+        assert_eq!(with(None, &[(var, " 45 ")]).0, Some(45));
+        assert_eq!(with(Some(Value::int(7)), &[(var, "45")]).0, Some(7));
+        let bad_float = Value::Number(crate::value::Number::Float(1.5));
+        for (attr, env, source) in [
+            (Some(Value::int(-1)), "", "attribute"),
+            (Some(bad_float), "", "attribute"),
+            (None, "ten", "environment variable"),
+            (None, "-3", "environment variable"),
+        ] {
+            let pairs = [(var, env)];
+            let (days, diags) = with(attr, if env.is_empty() { &[] } else { &pairs });
+            assert_eq!(days, None);
+            let all: Vec<_> = diags.iter().collect();
+            assert_eq!(all.len(), 1, "{all:?}");
+            assert_eq!(all[0].summary, "Invalid certificate_expiry_warning_days");
+            assert_eq!(
+                all[0].path,
+                Some(AttributePath::attr("certificate_expiry_warning_days"))
+            );
+            assert!(all[0].detail.contains(source), "{}", all[0].detail);
+        }
+    }
+
+    #[test]
     fn schema_types_and_sensitivity() {
         let p = provider(&[]);
         let block = &p.schema.block;
@@ -908,6 +1006,7 @@ mod tests {
             ("oidc_request_token", Type::String, true),
             ("oidc_token_file_path", Type::String, false),
             ("msi_endpoint", Type::String, false),
+            ("certificate_expiry_warning_days", Type::Number, false),
         ] {
             let attr = block
                 .find_attribute(name)

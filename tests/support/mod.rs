@@ -360,8 +360,18 @@ pub async fn configured_provider_with(
     ] {
         config.set(k, Value::string(v));
     }
+    // Each setting as its schema type: numbers are given as their text.
     for (k, v) in settings {
-        config.set(k, Value::string(*v));
+        let number = provider
+            .provider_schema()
+            .block
+            .find_attribute(k)
+            .is_some_and(|a| a.ty == intune::value::Type::Number);
+        let value = match intune::value::Number::parse(v) {
+            Some(n) if number => Value::Number(n),
+            _ => Value::string(*v),
+        };
+        config.set(k, value);
     }
     let diags = provider.configure(&config, "1.11.4").await;
     assert!(diags.is_empty(), "{diags:?}");
