@@ -26,6 +26,23 @@ const NOT_WRITABLE: [&str; 5] = [
     "supportsScopeTags",
 ];
 
+/// Configurable attributes that map no Graph property, with the reason:
+/// the provider keeps them itself and never sends them as properties.
+const PROVIDER_LOCAL: [(&str, &str); 3] = [
+    (
+        "platform",
+        "chooses the Graph type (`@odata.type`), not a property",
+    ),
+    (
+        "root_certificate_id",
+        "Graph's rootCertificate navigation link, bound with @odata.bind",
+    ),
+    (
+        "allow_expired",
+        "a plan-time permission to write an out-of-date certificate; only the provider reads it",
+    ),
+];
+
 /// Collections whose order matters, exposed as lists (all others are sets).
 const ORDERED: [&str; 1] = ["scepServerUrls"];
 
@@ -213,6 +230,33 @@ fn every_writable_property_of_every_mapped_type_is_served() {
         "{} coverage problems:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+}
+
+#[test]
+fn every_configurable_attribute_is_a_graph_property_or_provider_local() {
+    let fx = Fixture { doc: fixture() };
+    let provider = intune::resources::provider(IntuneProvider::with_env(|_| None));
+    let mut problems = Vec::new();
+    for kind in ProfileKind::ALL {
+        let Some(block) = served(&provider, kind) else {
+            continue;
+        };
+        for a in &block.attributes {
+            let local = PROVIDER_LOCAL.iter().any(|(n, _)| *n == a.name);
+            if a.mode != intune::framework::Mode::Computed
+                && !local
+                && !fx.writable_anywhere(kind, &a.name)
+            {
+                problems.push(format!("{}.{}", kind.resource_type(), a.name));
+            }
+        }
+    }
+    let trusted = served(&provider, ProfileKind::TrustedCertificate).unwrap();
+    assert!(trusted.find_attribute("allow_expired").is_some());
+    assert!(
+        problems.is_empty(),
+        "attributes that map no Graph property: {problems:?}"
     );
 }
 

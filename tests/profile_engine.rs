@@ -587,3 +587,228 @@ async fn a_profile_without_root_link_refreshes_when_graph_answers_204() {
         .expect("the link was read");
     assert_eq!(nav.status, 204);
 }
+
+/// A self-signed certificate valid from `from_days` to `to_days` days from
+/// now, a CA or not, as PEM.
+fn dated_pem(from_days: i64, to_days: i64, is_ca: bool) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Fabrikam Test CA");
+    params.is_ca = if is_ca {
+        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+    } else {
+        rcgen::IsCa::ExplicitNoCa
+    };
+    params.not_before = now + time::Duration::days(from_days);
+    params.not_after = now + time::Duration::days(to_days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
+
+fn with_certificate(provider: &Provider<IntuneProvider>, name: &str, pem: &str) -> Value {
+    let mut v = config(provider, "ios", name);
+    v.set("trusted_root_certificate", Value::string(pem));
+    v
+}
+
+/// Plans `config` over `prior` as terraform would; the diagnostics as
+/// (is an error, summary, path).
+async fn plan_diags(
+    provider: &Provider<IntuneProvider>,
+    prior: &Value,
+    config: &Value,
+) -> Vec<(bool, String, String)> {
+    let mut proposed = config.clone();
+    if let Value::Object(prior_attrs) = prior {
+        for (k, v) in prior_attrs {
+            if config.get(k).is_null() && k != "allow_expired" {
+                proposed.set(k, v.clone());
+            }
+        }
+    }
+    let plan = provider
+        .plan_resource_change(TYPE, prior, &proposed, config, &[])
+        .await;
+    plan.diagnostics
+        .iter()
+        .map(|d| {
+            let path = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
+            (
+                d.severity == intune::framework::Severity::Error,
+                d.summary.clone(),
+                path,
+            )
+        })
+        .collect()
+}
+
+const CERT: &str = "trusted_root_certificate";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_certificate_fails_the_plan_that_would_create_it() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let expired = with_certificate(&provider, "Expired", &dated_pem(-400, -1, true));
+    let early = with_certificate(&provider, "Early", &dated_pem(3, 400, true));
+    for (config, summary) in [
+        (&expired, "Certificate has expired"),
+        (&early, "Certificate is not yet valid"),
+    ] {
+        let diags = plan_diags(&provider, &Value::Null, config).await;
+        assert_eq!(
+            diags,
+            vec![(true, summary.to_string(), CERT.to_string())],
+            "{summary}"
+        );
+    }
+    assert_eq!(sim.write_count(), 0, "a failed plan writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn allow_expired_writes_it_stays_out_of_graph_and_state_keeps_it() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let mut config = with_certificate(&provider, "Retired", &dated_pem(-400, -1, true));
+    config.set("allow_expired", Value::Bool(true));
+    let diags = plan_diags(&provider, &Value::Null, &config).await;
+    assert_eq!(
+        diags,
+        vec![(
+            false,
+            "Certificate has expired".to_string(),
+            "allow_expired".to_string()
+        )]
+    );
+    let (state, diags) = apply(&provider, &Value::Null, &config).await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    assert_eq!(state.get("allow_expired"), &Value::Bool(true));
+    let post = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("deviceConfigurations"))
+        .unwrap();
+    let body = post.body.unwrap();
+    assert!(
+        body.as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.to_ascii_lowercase().contains("expired")),
+        "allow_expired reached Graph: {body}"
+    );
+    let read = provider.read_resource(TYPE, &state, &[]).await;
+    assert_eq!(read.state, state, "refresh keeps allow_expired");
+    let id = state.get("id").as_str().unwrap();
+    let imported = provider.import_resource_state(TYPE, id).await;
+    assert!(
+        imported.state.get("allow_expired").is_null(),
+        "import has no configuration to take it from"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_already_in_intune_that_expired_only_warns() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let pem = dated_pem(-400, -1, true);
+    let mut config = with_certificate(&provider, "Old root", &pem);
+    config.set("allow_expired", Value::Bool(true));
+    let (state, diags) = apply(&provider, &Value::Null, &config).await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    // Later: allow_expired removed, only the name changes; then the same
+    // certificate in another encoding. Neither writes the certificate.
+    let mut renamed = with_certificate(&provider, "Old root, renamed", &pem);
+    let warned = vec![(
+        false,
+        "Certificate has expired".to_string(),
+        CERT.to_string(),
+    )];
+    assert_eq!(plan_diags(&provider, &state, &renamed).await, warned);
+    let der_base64 = {
+        use base64::Engine as _;
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(der)
+    };
+    renamed.set("trusted_root_certificate", Value::string(der_base64));
+    assert_eq!(plan_diags(&provider, &state, &renamed).await, warned);
+    // A different expired certificate would be written: an error again.
+    let replaced = with_certificate(&provider, "Old root", &dated_pem(-400, -2, true));
+    assert_eq!(
+        plan_diags(&provider, &state, &replaced).await,
+        vec![(
+            true,
+            "Certificate has expired".to_string(),
+            CERT.to_string()
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expiry_within_the_warning_days_warns_unless_the_setting_is_zero() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let soon = dated_pem(-400, 10, true);
+    let provider = configured(&sim).await;
+    let config = with_certificate(&provider, "Expiring", &soon);
+    let diags = plan_diags(&provider, &Value::Null, &config).await;
+    assert_eq!(
+        diags,
+        vec![(
+            false,
+            "Certificate expires soon".to_string(),
+            CERT.to_string()
+        )]
+    );
+    let provider =
+        support::configured_provider_with(&sim, &[("certificate_expiry_warning_days", "0")]).await;
+    let config = with_certificate(&provider, "Expiring", &soon);
+    assert_eq!(plan_diags(&provider, &Value::Null, &config).await, vec![]);
+    let provider =
+        support::configured_provider_with(&sim, &[("certificate_expiry_warning_days", "5")]).await;
+    assert_eq!(plan_diags(&provider, &Value::Null, &config).await, vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_that_is_not_a_ca_warns() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let config = with_certificate(&provider, "Leaf", &dated_pem(-1, 400, false));
+    assert_eq!(
+        plan_diags(&provider, &Value::Null, &config).await,
+        vec![(
+            false,
+            "Certificate is not a CA certificate".to_string(),
+            CERT.to_string()
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pem_with_a_byte_order_mark_is_accepted_and_graph_gets_the_der() {
+    let sim = Simulator::spawn(SimConfig::default()).unwrap();
+    let provider = configured(&sim).await;
+    let pem = format!("\u{feff}{}", root_pem().replace('\n', "\r\n"));
+    let config = with_certificate(&provider, "From Notepad", &pem);
+    assert_eq!(plan_diags(&provider, &Value::Null, &config).await, vec![]);
+    let (state, diags) = apply(&provider, &Value::Null, &config).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(state.get("trusted_root_certificate"), &Value::string(&pem));
+    let without_bom = config_thumbprint(&provider, &root_pem()).await;
+    assert_eq!(state.get("thumbprint").as_str(), Some(without_bom.as_str()));
+    let id = state.get("id").as_str().unwrap();
+    let held = sim.object(id).unwrap();
+    let graph_der = held["trustedRootCertificate"].as_str().unwrap();
+    assert!(graph_der.starts_with("MII"), "{graph_der}");
+}
+
+/// The thumbprint a plan derives for `pem`.
+async fn config_thumbprint(provider: &Provider<IntuneProvider>, pem: &str) -> String {
+    let config = with_certificate(provider, "Thumbprint", pem);
+    let plan = provider
+        .plan_resource_change(TYPE, &Value::Null, &config, &config, &[])
+        .await;
+    plan.planned.get("thumbprint").as_str().unwrap().to_string()
+}

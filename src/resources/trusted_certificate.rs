@@ -21,7 +21,16 @@ The certificate is checked at plan time: it must parse as one X.509 certificate 
 several certificates, or one holding a private key, is refused). `thumbprint`, `subject`, `issuer` \
 and `not_after` are derived from it at plan time, so they are known before apply. Terraform shows \
 no change when only the encoding changes (PEM text, base64 of DER or of PEM): the provider compares \
-the certificates, not the text, and keeps the configured form in state.
+the certificates, not the text, and keeps the configured form in state. A leading UTF-8 byte-order \
+mark (as Windows tools write) is ignored.
+
+The certificate's dates and kind are checked at plan time too. One that has expired or is not yet \
+valid fails the plan that would write it (a create, a replace, or a different certificate) unless \
+`allow_expired = true`, which is never sent to Graph (an import leaves it null). A certificate \
+already in Intune that has expired since is only a warning, so time passing never fails a plan or a \
+destroy: renew it and give the new certificate. A certificate expiring within the provider's \
+`certificate_expiry_warning_days` (default 30, `0` turns it off) gets a warning, and so does one \
+that is not a CA (basicConstraints absent or `CA:FALSE`), which devices do not take as a root.
 
 Attributes that exist only on some platforms' Graph types (`destination_store` on `windows`, \
 `deployment_channel` on `macos`) are refused on the others, at plan time. Changing `platform` \

@@ -3,6 +3,7 @@
 //! (kind, platform) → Graph type table and the Graph model. A kind module
 //! supplies only data.
 
+mod certificate_checks;
 mod recover;
 mod root_link;
 mod schema;
@@ -16,7 +17,7 @@ pub use schema::{COMMON_FIELDS, platforms_with};
 
 use super::call_options;
 use super::certificate;
-use super::client::IntuneClient;
+use super::client::{DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS, IntuneClient};
 use super::errors::graph_failure;
 use super::fields::{Field, FieldType};
 use super::lookup::{self, Identity, item_path};
@@ -26,7 +27,7 @@ use crate::framework::{
     Context, CreateOutcome, Diagnostic, Diagnostics, Operation, Plan, ReadOutcome, Resource, Schema,
 };
 use crate::graph::CallOptions;
-use crate::value::{AttributePath, Value};
+use crate::value::Value;
 
 /// The least time the read that confirms a create may wait for Graph to
 /// show the new profile.
@@ -406,25 +407,26 @@ impl Resource<IntuneClient> for ProfileResource {
     async fn plan(&self, client: Option<&IntuneClient>, plan: &mut Plan, diags: &mut Diagnostics) {
         if let Some(field) = self.spec.certificate_field() {
             let fresh = plan.prior.is_null() || plan.is_replace();
-            if fresh || plan.planned.get(field.name) != plan.prior.get(field.name) {
+            let prior = plan.prior.get(field.name);
+            if fresh || plan.planned.get(field.name) != prior {
                 self.set_certificate_facts(&mut plan.planned);
             }
-            let facts = plan
-                .planned
-                .get(field.name)
-                .as_str()
-                .and_then(|s| certificate::parse(s).ok());
-            if let Some(facts) = facts.filter(|f| f.expired) {
-                diags.push(
-                    Diagnostic::warning(
-                        "Certificate has expired",
-                        format!(
-                            "This certificate expired on {}; devices will not trust what it signs.",
-                            facts.not_after
-                        ),
-                    )
-                    .at(AttributePath::attr(field.name)),
-                );
+            let planned = plan.planned.get(field.name).as_str();
+            if let Some((text, Ok(facts))) = planned.map(|t| (t, certificate::parse(t))) {
+                // The certificate in Intune stays when the prior state holds
+                // the same one (in whatever encoding).
+                let kept = prior
+                    .as_str()
+                    .is_some_and(|p| certificate::same_certificate(p, text));
+                let situation = certificate_checks::Situation {
+                    writes: fresh || !kept,
+                    allow_expired: certificate_checks::allows_expired(&plan.planned),
+                    warning_days: client.map_or(DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS, |c| {
+                        c.settings.certificate_expiry_warning_days
+                    }),
+                    now: time::OffsetDateTime::now_utc(),
+                };
+                certificate_checks::check(&facts, &situation, field.name, diags);
             }
         }
         // A root known at plan time is checked now, as a warning: the plan

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{ProfileKindSpec, RootLink, root_link};
+use super::{ProfileKindSpec, RootLink, certificate_checks, root_link};
 use crate::framework::{Attribute, Block, Mode, NestedBlock, Nesting, PlanRule, Schema, Validator};
 use crate::resources::certificate;
 use crate::resources::fields::{self, Field, FieldType, settable_members};
@@ -168,6 +168,7 @@ pub fn build_schema(spec: &ProfileKindSpec, fields: &[&'static Field]) -> Schema
             block = block
                 .attribute(Attribute::new(name, Type::String, Mode::Computed).description(text));
         }
+        block = block.attribute(certificate_checks::allow_expired_attribute());
     }
     block = block
         .attribute(

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::schema::{CREATED, MODIFIED, VERSION};
-use super::{ProfileResource, RootLink, root_link};
+use super::{ProfileResource, RootLink, certificate_checks, root_link};
 use crate::resources::certificate;
 use crate::resources::fields::{self, FieldType};
 use crate::resources::model::GraphProfileType;
@@ -106,6 +106,12 @@ impl ProfileResource {
                 root_link::ATTRIBUTE,
                 prior.get(root_link::ATTRIBUTE).clone(),
             );
+        }
+        // Provider-only, not in Graph's object: the caller's value stands
+        // (null on import).
+        if self.spec.certificate_field().is_some() {
+            let allow = certificate_checks::ALLOW_EXPIRED;
+            state.set(allow, prior.get(allow).clone());
         }
         self.set_certificate_facts(&mut state);
         Ok(state)
