@@ -446,3 +446,66 @@ fn missing_credentials_are_named_in_one_diagnostic() {
         missing_credentials(&tf);
     }
 }
+
+/// A self-signed certificate valid from `from_days` to `to_days` days from
+/// now, a CA or not, as PEM.
+fn dated_pem(from_days: i64, to_days: i64, is_ca: bool) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Fabrikam Old CA");
+    params.is_ca = if is_ca {
+        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+    } else {
+        rcgen::IsCa::ExplicitNoCa
+    };
+    params.not_before = now + time::Duration::days(from_days);
+    params.not_after = now + time::Duration::days(to_days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
+
+/// Certificate checks with real terraform: an expired certificate fails the
+/// plan that would write it, with the way out; `allow_expired` lets it
+/// through with a warning; a certificate that is not a CA is a warning.
+fn certificate_checks(tf: &Terraform) {
+    let ws = Workspace::new(tf);
+    ws.write("expired.cer", dated_pem(-400, -10, true));
+    ws.write("leaf.cer", dated_pem(-1, 365, false));
+    let resource = |file: &str, extra: &str| {
+        format!(
+            "resource \"intune_trusted_certificate\" \"old\" {{\n  platform                 = \"ios\"\n  \
+             display_name             = \"Old root\"\n  trusted_root_certificate = file(\"{file}\")\n  {extra}\n}}\n"
+        )
+    };
+    ws.config(&resource("expired.cer", ""));
+    ws.init();
+    ws.expect_refused_at_plan(&[(
+        resource("expired.cer", ""),
+        vec![
+            "Error: Certificate has expired",
+            "trusted_root_certificate",
+            "allow_expired = true",
+        ],
+    )]);
+    ws.config(&resource("expired.cer", "allow_expired = true"));
+    ws.apply()
+        .expect_output("Warning: Certificate has expired")
+        .expect_output("remove allow_expired once a current certificate");
+    ws.expect_no_changes();
+    ws.config(&resource("leaf.cer", ""));
+    ws.tf(&["plan", "-no-color", "-input=false"])
+        .expect_code(0)
+        .expect_output("Warning: Certificate is not a CA certificate");
+    ws.config(&resource("expired.cer", "allow_expired = true"));
+    ws.destroy();
+    assert!(ws.sim.objects().is_empty());
+}
+
+#[test]
+fn expired_and_non_ca_certificates_are_caught_at_plan() {
+    for tf in terraforms() {
+        certificate_checks(&tf);
+    }
+}
