@@ -447,32 +447,13 @@ fn missing_credentials_are_named_in_one_diagnostic() {
     }
 }
 
-/// A self-signed certificate valid from `from_days` to `to_days` days from
-/// now, a CA or not, as PEM.
-fn dated_pem(from_days: i64, to_days: i64, is_ca: bool) -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Fabrikam Old CA");
-    params.is_ca = if is_ca {
-        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
-    } else {
-        rcgen::IsCa::ExplicitNoCa
-    };
-    params.not_before = now + time::Duration::days(from_days);
-    params.not_after = now + time::Duration::days(to_days);
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.self_signed(&key).unwrap().pem()
-}
-
 /// Certificate checks with real terraform: an expired certificate fails the
 /// plan that would write it, with the way out; `allow_expired` lets it
 /// through with a warning; a certificate that is not a CA is a warning.
 fn certificate_checks(tf: &Terraform) {
     let ws = Workspace::new(tf);
-    ws.write("expired.cer", dated_pem(-400, -10, true));
-    ws.write("leaf.cer", dated_pem(-1, 365, false));
+    ws.write("expired.cer", support::dated_pem(-400, -10, true));
+    ws.write("leaf.cer", support::dated_pem(-1, 365, false));
     let resource = |file: &str, extra: &str| {
         format!(
             "resource \"intune_trusted_certificate\" \"old\" {{\n  platform                 = \"ios\"\n  \

@@ -588,25 +588,6 @@ async fn a_profile_without_root_link_refreshes_when_graph_answers_204() {
     assert_eq!(nav.status, 204);
 }
 
-/// A self-signed certificate valid from `from_days` to `to_days` days from
-/// now, a CA or not, as PEM.
-fn dated_pem(from_days: i64, to_days: i64, is_ca: bool) -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Fabrikam Test CA");
-    params.is_ca = if is_ca {
-        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
-    } else {
-        rcgen::IsCa::ExplicitNoCa
-    };
-    params.not_before = now + time::Duration::days(from_days);
-    params.not_after = now + time::Duration::days(to_days);
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.self_signed(&key).unwrap().pem()
-}
-
 fn with_certificate(provider: &Provider<IntuneProvider>, name: &str, pem: &str) -> Value {
     let mut v = config(provider, "ios", name);
     v.set("trusted_root_certificate", Value::string(pem));
@@ -650,8 +631,8 @@ const CERT: &str = "trusted_root_certificate";
 async fn an_expired_certificate_fails_the_plan_that_would_create_it() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let expired = with_certificate(&provider, "Expired", &dated_pem(-400, -1, true));
-    let early = with_certificate(&provider, "Early", &dated_pem(3, 400, true));
+    let expired = with_certificate(&provider, "Expired", &support::dated_pem(-400, -1, true));
+    let early = with_certificate(&provider, "Early", &support::dated_pem(3, 400, true));
     for (config, summary) in [
         (&expired, "Certificate has expired"),
         (&early, "Certificate is not yet valid"),
@@ -670,7 +651,7 @@ async fn an_expired_certificate_fails_the_plan_that_would_create_it() {
 async fn allow_expired_writes_it_stays_out_of_graph_and_state_keeps_it() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let mut config = with_certificate(&provider, "Retired", &dated_pem(-400, -1, true));
+    let mut config = with_certificate(&provider, "Retired", &support::dated_pem(-400, -1, true));
     config.set("allow_expired", Value::Bool(true));
     let diags = plan_diags(&provider, &Value::Null, &config).await;
     assert_eq!(
@@ -711,7 +692,7 @@ async fn allow_expired_writes_it_stays_out_of_graph_and_state_keeps_it() {
 async fn a_certificate_already_in_intune_that_expired_only_warns() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let pem = dated_pem(-400, -1, true);
+    let pem = support::dated_pem(-400, -1, true);
     let mut config = with_certificate(&provider, "Old root", &pem);
     config.set("allow_expired", Value::Bool(true));
     let (state, diags) = apply(&provider, &Value::Null, &config).await;
@@ -736,7 +717,7 @@ async fn a_certificate_already_in_intune_that_expired_only_warns() {
     renamed.set("trusted_root_certificate", Value::string(der_base64));
     assert_eq!(plan_diags(&provider, &state, &renamed).await, warned);
     // A different expired certificate would be written: an error again.
-    let replaced = with_certificate(&provider, "Old root", &dated_pem(-400, -2, true));
+    let replaced = with_certificate(&provider, "Old root", &support::dated_pem(-400, -2, true));
     assert_eq!(
         plan_diags(&provider, &state, &replaced).await,
         vec![(
@@ -750,7 +731,7 @@ async fn a_certificate_already_in_intune_that_expired_only_warns() {
 #[tokio::test(flavor = "multi_thread")]
 async fn expiry_within_the_warning_days_warns_unless_the_setting_is_zero() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
-    let soon = dated_pem(-400, 10, true);
+    let soon = support::dated_pem(-400, 10, true);
     let provider = configured(&sim).await;
     let config = with_certificate(&provider, "Expiring", &soon);
     let diags = plan_diags(&provider, &Value::Null, &config).await;
@@ -775,7 +756,7 @@ async fn expiry_within_the_warning_days_warns_unless_the_setting_is_zero() {
 async fn a_certificate_that_is_not_a_ca_warns() {
     let sim = Simulator::spawn(SimConfig::default()).unwrap();
     let provider = configured(&sim).await;
-    let config = with_certificate(&provider, "Leaf", &dated_pem(-1, 400, false));
+    let config = with_certificate(&provider, "Leaf", &support::dated_pem(-1, 400, false));
     assert_eq!(
         plan_diags(&provider, &Value::Null, &config).await,
         vec![(

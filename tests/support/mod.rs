@@ -377,3 +377,24 @@ pub async fn configured_provider_with(
     assert!(diags.is_empty(), "{diags:?}");
     provider
 }
+
+/// A self-signed certificate valid from `from_days` to `to_days` days from
+/// now, a CA or not, as PEM: expired, not yet valid or leaf certificates
+/// for the certificate checks, made at test time.
+#[allow(dead_code)]
+pub fn dated_pem(from_days: i64, to_days: i64, is_ca: bool) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Fabrikam Test CA");
+    params.is_ca = if is_ca {
+        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+    } else {
+        rcgen::IsCa::ExplicitNoCa
+    };
+    params.not_before = now + time::Duration::days(from_days);
+    params.not_after = now + time::Duration::days(to_days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
