@@ -1,9 +1,10 @@
 //! The declarative resource framework: schemas as data, validation, the
-//! generic planning rules, and the engine behind every RPC. Resources are
-//! mostly tables plus small hooks; this layer never names one of them and
-//! knows nothing of Graph.
+//! generic planning rules, provider functions, and the engine behind every
+//! RPC. Resources are mostly tables plus small hooks; this layer never names
+//! one of them and knows nothing of Graph.
 
 mod diagnostics;
+mod function;
 mod plan;
 mod provider;
 mod resource;
@@ -13,6 +14,7 @@ mod validate;
 pub mod validators;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use function::{Function, FunctionError, Parameter, call as call_function, check_arity};
 pub use plan::remote_differs;
 pub use provider::{PlanResponse, Provider, StateResponse};
 pub use resource::{

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
+use super::function::{self, Function, FunctionError};
 use super::plan::plan_object;
 use super::resource::{
     Context, CreateOutcome, DataSource, ProviderDefinition, ReadOutcome, Resource,
@@ -56,6 +57,7 @@ pub struct Provider<D: ProviderDefinition> {
     definition: D,
     resources: BTreeMap<String, ResourceEntry<D::Client>>,
     data_sources: BTreeMap<String, DataSourceEntry<D::Client>>,
+    functions: BTreeMap<String, Arc<dyn Function>>,
     client: RwLock<Option<Arc<D::Client>>>,
     /// Set once by Stop; a configure in progress gives up when it is.
     stopped: watch::Sender<bool>,
@@ -67,6 +69,7 @@ impl<D: ProviderDefinition> Provider<D> {
             definition,
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            functions: BTreeMap::new(),
             client: RwLock::new(None),
             stopped: watch::channel(false).0,
         }
@@ -93,6 +96,31 @@ impl<D: ProviderDefinition> Provider<D> {
             DataSourceEntry { data_source },
         );
         self
+    }
+
+    /// Registers a provider function, announced to terraform 1.8 and later.
+    pub fn with_function(mut self, function: Arc<dyn Function>) -> Self {
+        self.functions.insert(function.name().to_string(), function);
+        self
+    }
+
+    /// Every registered function, by name.
+    pub fn functions(&self) -> impl Iterator<Item = (&str, &dyn Function)> {
+        self.functions.iter().map(|(k, f)| (k.as_str(), f.as_ref()))
+    }
+
+    /// The function terraform calls `name`, or the error to answer with.
+    pub fn function(&self, name: &str) -> Result<&dyn Function, FunctionError> {
+        self.functions
+            .get(name)
+            .map(|f| f.as_ref())
+            .ok_or_else(|| FunctionError::call(format!("this provider has no function {name}")))
+    }
+
+    /// `CallFunction`: the arguments checked against the signature, then
+    /// the function. Needs no configured client.
+    pub fn call_function(&self, name: &str, args: &[Value]) -> Result<Value, FunctionError> {
+        function::call(self.function(name)?, args)
     }
 
     pub fn provider_schema(&self) -> &Schema {

@@ -3,7 +3,8 @@
 
 use super::tfplugin5 as pb;
 use crate::framework::{
-    Block, Diagnostic, Diagnostics, Mode, NestedBlock, Nesting, Schema, Severity,
+    Block, Diagnostic, Diagnostics, Function, FunctionError, Mode, NestedBlock, Nesting, Schema,
+    Severity,
 };
 use crate::value::{self, AttributePath, PathStep, Type, Value};
 
@@ -37,6 +38,41 @@ fn block(b: &Block, version: i64) -> pb::schema::Block {
         description: b.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: false,
+    }
+}
+
+/// A function's signature as `GetSchema` and `GetFunctions` announce it:
+/// types as cty JSON bytes, like attribute types; nothing null or unknown
+/// is allowed, so terraform only calls with known values.
+pub fn function(f: &dyn Function) -> pb::Function {
+    pb::Function {
+        parameters: f
+            .parameters()
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.to_string(),
+                r#type: p.ty.to_json_bytes(),
+                allow_null_value: false,
+                allow_unknown_values: false,
+                description: p.description.to_string(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return {
+            r#type: f.return_type().to_json_bytes(),
+        }),
+        summary: f.summary().to_string(),
+        description: f.description().to_string(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}
+
+pub fn function_error(e: FunctionError) -> pb::FunctionError {
+    pb::FunctionError {
+        text: e.message,
+        function_argument: e.argument.and_then(|i| i64::try_from(i).ok()),
     }
 }
 

@@ -7,6 +7,10 @@
 //! does). A type or value that does not decode becomes a diagnostic, never a
 //! gRPC error, so terraform shows it like any other problem.
 //!
+//! Provider functions (`GetFunctions`, `CallFunction`) have their own shape:
+//! one typed value per argument, and a `FunctionError` instead of
+//! diagnostics. Terraform before 1.8 ignores the functions announced.
+//!
 //! RPCs the provider does not implement answer UNIMPLEMENTED, and nothing in
 //! `GetSchema` or `GetMetadata` announces them.
 
@@ -20,7 +24,8 @@ use tracing::{Instrument, info_span};
 use super::convert::{self, decode, encode};
 use super::tfplugin5 as pb;
 use crate::framework::{
-    Diagnostic, Diagnostics, Provider, ProviderDefinition, Schema, StateResponse,
+    Diagnostic, Diagnostics, FunctionError, Provider, ProviderDefinition, Schema, StateResponse,
+    check_arity,
 };
 use crate::value::{Type, Value};
 
@@ -84,7 +89,12 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                     type_name: name.to_string(),
                 })
                 .collect(),
-            functions: Vec::new(),
+            functions: p
+                .functions()
+                .map(|(name, _)| pb::get_metadata::FunctionMetadata {
+                    name: name.to_string(),
+                })
+                .collect(),
             ephemeral_resources: Vec::new(),
             list_resources: Vec::new(),
             actions: Vec::new(),
@@ -106,7 +116,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
                 .data_source_schemas()
                 .map(|(n, s)| (n.to_string(), convert::schema(s)))
                 .collect(),
-            functions: Default::default(),
+            functions: function_schemas(p),
             ephemeral_resource_schemas: Default::default(),
             list_resource_schemas: Default::default(),
             action_schemas: Default::default(),
@@ -425,6 +435,37 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         .await
     }
 
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: function_schemas(&self.provider),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    /// Not through [`adapt`]: each argument has its own type, and a problem
+    /// is a `FunctionError` (naming the argument), not a diagnostic.
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
+        let req = request.into_inner();
+        let answer = info_span!("call_function", function = %req.name)
+            .in_scope(|| call_function(&self.provider, &req.name, &req.arguments));
+        Ok(Response::new(match answer {
+            Ok(result) => pb::call_function::Response {
+                result: Some(result),
+                error: None,
+            },
+            Err(e) => pb::call_function::Response {
+                result: None,
+                error: Some(convert::function_error(e)),
+            },
+        }))
+    }
+
     async fn stop(&self, _: Request<pb::stop::Request>) -> RpcResult<pb::stop::Response> {
         tracing::info!("terraform asked the provider to stop");
         self.provider.stop();
@@ -435,7 +476,7 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
 
     // What follows is not implemented: no resource declares an identity,
     // moves state or generates configuration, and the provider has no
-    // ephemeral resources, list resources, functions or actions, so nothing
+    // ephemeral resources, list resources or actions, so nothing
     // in GetSchema or GetMetadata leads terraform here.
 
     async fn upgrade_resource_identity(
@@ -503,20 +544,6 @@ impl<D: ProviderDefinition> pb::provider_server::Provider for ProviderService<D>
         unimplemented("ValidateListResourceConfig")
     }
 
-    async fn get_functions(
-        &self,
-        _: Request<pb::get_functions::Request>,
-    ) -> RpcResult<pb::get_functions::Response> {
-        unimplemented("GetFunctions")
-    }
-
-    async fn call_function(
-        &self,
-        _: Request<pb::call_function::Request>,
-    ) -> RpcResult<pb::call_function::Response> {
-        unimplemented("CallFunction")
-    }
-
     async fn plan_action(
         &self,
         _: Request<pb::plan_action::Request>,
@@ -561,6 +588,36 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
         generate_resource_config: false,
     }
+}
+
+/// Every function's signature, by name, for `GetSchema` and `GetFunctions`.
+fn function_schemas<D: ProviderDefinition>(
+    p: &Provider<D>,
+) -> std::collections::HashMap<String, pb::Function> {
+    p.functions()
+        .map(|(name, f)| (name.to_string(), convert::function(f)))
+        .collect()
+}
+
+/// Decodes each argument against its parameter's type (a failure names
+/// that argument), runs the function and encodes its result against the
+/// return type.
+fn call_function<D: ProviderDefinition>(
+    p: &Provider<D>,
+    name: &str,
+    arguments: &[pb::DynamicValue],
+) -> Result<pb::DynamicValue, FunctionError> {
+    let function = p.function(name)?;
+    check_arity(function, arguments.len())?;
+    let mut args = Vec::with_capacity(arguments.len());
+    for (i, (param, dv)) in function.parameters().iter().zip(arguments).enumerate() {
+        let arg = decode(Some(dv), &param.ty)
+            .map_err(|d| FunctionError::argument(i, format!("{}: {}", d.summary, d.detail)))?;
+        args.push(arg);
+    }
+    let result = p.call_function(name, &args)?;
+    encode(&result, &function.return_type())
+        .map_err(|d| FunctionError::call(format!("{}: {}", d.summary, d.detail)))
 }
 
 /// Looks a type up and decodes each value against its schema: the first
@@ -649,7 +706,9 @@ mod tests {
     use pb::provider_server::Provider as _;
 
     use super::*;
-    use crate::framework::{Attribute, Block, Context, CreateOutcome, Mode, ReadOutcome, Resource};
+    use crate::framework::{
+        Attribute, Block, Context, CreateOutcome, Function, Mode, Parameter, ReadOutcome, Resource,
+    };
 
     const TYPE: &str = "test_thing";
     /// A name the test resource answers with a value that cannot be
@@ -810,8 +869,50 @@ mod tests {
                     .attribute(Attribute::new("name", Type::String, Mode::Required)),
             ),
             calls: calls.clone(),
-        }));
+        }))
+        .with_function(Arc::new(Shout));
         (ProviderService::new(Arc::new(provider)), calls)
+    }
+
+    const SHOUT_PARAMS: &[Parameter] = &[Parameter {
+        name: "text",
+        ty: Type::String,
+        description: "What to shout.",
+    }];
+
+    /// `shout(text)`: `{loud = upper-case text, length = its length}`; an
+    /// empty text is refused.
+    struct Shout;
+
+    impl Function for Shout {
+        fn name(&self) -> &str {
+            "shout"
+        }
+        fn summary(&self) -> &str {
+            "Shouts"
+        }
+        fn description(&self) -> &str {
+            "Upper-cases its argument."
+        }
+        fn parameters(&self) -> &[Parameter] {
+            SHOUT_PARAMS
+        }
+        fn return_type(&self) -> Type {
+            Type::Object(BTreeMap::from([
+                ("loud".to_string(), Type::String),
+                ("length".to_string(), Type::Number),
+            ]))
+        }
+        fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
+            let text = args[0].as_str().unwrap_or_default();
+            if text.is_empty() {
+                return Err(FunctionError::argument(0, "expected a non-empty text"));
+            }
+            Ok(Value::Object(BTreeMap::from([
+                ("loud".to_string(), Value::string(text.to_uppercase())),
+                ("length".to_string(), Value::int(text.len() as i64)),
+            ])))
+        }
     }
 
     fn thing_type(s: &ProviderService<TestProvider>) -> Type {
@@ -918,8 +1019,8 @@ mod tests {
         assert!(diags.has_errors());
     }
 
-    /// GetSchema and GetMetadata name the one resource and nothing the
-    /// provider does not implement: no functions, ephemeral or list
+    /// GetSchema and GetMetadata name the one resource and the one function
+    /// and nothing the provider does not implement: no ephemeral or list
     /// resources, actions, identities, and only the schema-caching
     /// capability.
     #[tokio::test]
@@ -938,7 +1039,7 @@ mod tests {
             .into_inner();
         assert_eq!(schema.resource_schemas.keys().collect::<Vec<_>>(), [TYPE]);
         assert!(schema.data_source_schemas.is_empty());
-        assert!(schema.functions.is_empty());
+        assert_eq!(schema.functions.keys().collect::<Vec<_>>(), ["shout"]);
         assert!(schema.ephemeral_resource_schemas.is_empty());
         assert!(schema.list_resource_schemas.is_empty());
         assert!(schema.action_schemas.is_empty());
@@ -968,7 +1069,8 @@ mod tests {
             .collect();
         assert_eq!(resources, [TYPE]);
         assert!(meta.data_sources.is_empty());
-        assert!(meta.functions.is_empty());
+        let functions: Vec<&str> = meta.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(functions, ["shout"]);
         assert!(meta.ephemeral_resources.is_empty());
         assert!(meta.list_resources.is_empty());
         assert!(meta.actions.is_empty());
@@ -1043,18 +1145,6 @@ mod tests {
                     .err(),
             ),
             (
-                "GetFunctions",
-                s.get_functions(Request::new(Default::default()))
-                    .await
-                    .err(),
-            ),
-            (
-                "CallFunction",
-                s.call_function(Request::new(Default::default()))
-                    .await
-                    .err(),
-            ),
-            (
                 "PlanAction",
                 s.plan_action(Request::new(Default::default())).await.err(),
             ),
@@ -1079,6 +1169,97 @@ mod tests {
                 format!("terraform-provider-intune does not implement tfplugin5.Provider/{rpc}")
             );
         }
+    }
+
+    fn text_arg(text: &str) -> pb::DynamicValue {
+        encode(&Value::string(text), &Type::String).unwrap()
+    }
+
+    async fn call(
+        s: &ProviderService<TestProvider>,
+        name: &str,
+        arguments: Vec<pb::DynamicValue>,
+    ) -> pb::call_function::Response {
+        s.call_function(Request::new(pb::call_function::Request {
+            name: name.into(),
+            arguments,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+    }
+
+    /// GetFunctions announces the signature with cty JSON types, as
+    /// GetSchema does, and allows neither null nor unknown arguments.
+    #[tokio::test]
+    async fn get_functions_announces_the_signature() {
+        let (s, _) = service();
+        let functions = s
+            .get_functions(Request::new(Default::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(functions.diagnostics.is_empty());
+        let schema = s
+            .get_schema(Request::new(Default::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(functions.functions, schema.functions);
+        let shout = &functions.functions["shout"];
+        let [param] = &shout.parameters[..] else {
+            panic!("one parameter: {shout:?}")
+        };
+        assert_eq!(param.name, "text");
+        assert_eq!(param.r#type, b"\"string\"");
+        assert!(!param.allow_null_value && !param.allow_unknown_values);
+        assert_eq!(param.description, "What to shout.");
+        assert_eq!(
+            shout.r#return.as_ref().unwrap().r#type,
+            br#"["object",{"length":"number","loud":"string"}]"#
+        );
+        assert_eq!(shout.summary, "Shouts");
+        assert!(shout.variadic_parameter.is_none());
+    }
+
+    /// CallFunction decodes each argument against its parameter and
+    /// encodes the result against the return type; a refusal is a
+    /// FunctionError naming the argument, and so is an argument that does
+    /// not decode. An unknown function or a wrong count names none.
+    #[tokio::test]
+    async fn call_function_answers_a_result_or_a_function_error() {
+        let (s, calls) = service();
+        let ok = call(&s, "shout", vec![text_arg("hey")]).await;
+        assert!(ok.error.is_none(), "{:?}", ok.error);
+        let ty = Shout.return_type();
+        let result = decode(ok.result.as_ref(), &ty).unwrap();
+        assert_eq!(result.get("loud"), &Value::string("HEY"));
+        assert_eq!(result.get("length"), &Value::int(3));
+
+        let refused = call(&s, "shout", vec![text_arg("")]).await;
+        assert!(refused.result.is_none());
+        assert_eq!(
+            refused.error,
+            Some(pb::FunctionError {
+                text: "expected a non-empty text".into(),
+                function_argument: Some(0),
+            })
+        );
+        let undecodable = call(&s, "shout", vec![dv(b"\x93\x01").unwrap()]).await;
+        assert_eq!(undecodable.error.unwrap().function_argument, Some(0));
+        let null = call(&s, "shout", vec![dv(b"\xc0").unwrap()]).await;
+        assert_eq!(null.error.unwrap().function_argument, Some(0));
+        for (name, args) in [
+            ("whisper", vec![text_arg("hey")]),
+            ("shout", vec![]),
+            ("shout", vec![text_arg("a"), text_arg("b")]),
+        ] {
+            let resp = call(&s, name, args).await;
+            let error = resp.error.expect("an error");
+            assert_eq!(error.function_argument, None, "{name}: {error:?}");
+            assert!(resp.result.is_none());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "no resource hook ran");
     }
 
     /// Bytes that do not decode are a diagnostic; the engine never sees

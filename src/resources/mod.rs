@@ -2,7 +2,8 @@
 //! Graph client. Kinds are data (`trusted_certificate.rs`); the generic
 //! profile resource (`profile/`) does the work. Assignments of any
 //! profile (`assignment/`) and the data sources
-//! (`data_sources/`) find profiles through `lookup.rs`.
+//! (`data_sources/`) find profiles through `lookup.rs`. Provider functions
+//! are in `functions.rs`.
 
 pub mod assignment;
 pub mod certificate;
@@ -11,6 +12,7 @@ pub mod data_sources;
 pub mod docs;
 mod errors;
 pub mod fields;
+pub mod functions;
 pub mod issued_fields;
 pub mod lookup;
 pub mod model;
@@ -43,7 +45,7 @@ pub static PROFILE_KINDS: &[&profile::ProfileKindSpec] = &[
     &pkcs_imported_certificate::SPEC,
 ];
 
-/// The provider with every resource and data source registered: what the
+/// The provider with every resource, data source and function registered: what the
 /// binary serves and what the docs are generated from.
 pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
     PROFILE_KINDS
@@ -54,4 +56,5 @@ pub fn provider(definition: IntuneProvider) -> Provider<IntuneProvider> {
         .with_resource(Arc::new(assignment::AssignmentResource::new()))
         .with_data_source(Arc::new(data_sources::CertificateProfileDataSource::new()))
         .with_data_source(Arc::new(data_sources::CertificateProfilesDataSource::new()))
+        .with_function(Arc::new(functions::CertificateInfo))
 }
