@@ -32,8 +32,8 @@ fn summaries(d: &[pb::Diagnostic]) -> Vec<&str> {
 }
 
 /// GetSchema and GetMetadata list the same resources and data sources, the
-/// Intune ones among them, and announce nothing the provider does not
-/// implement.
+/// Intune ones among them, and `certificate_info`, and announce nothing the
+/// provider does not implement.
 #[tokio::test]
 async fn discovery_lists_the_intune_types_and_nothing_unimplemented() {
     let s = service();
@@ -95,7 +95,12 @@ async fn discovery_lists_the_intune_types_and_nothing_unimplemented() {
     });
     assert_eq!(schema.server_capabilities, only_caching);
     assert_eq!(meta.server_capabilities, only_caching);
-    assert!(schema.functions.is_empty() && meta.functions.is_empty());
+    assert_eq!(
+        schema.functions.keys().collect::<Vec<_>>(),
+        ["certificate_info"]
+    );
+    let functions: Vec<&str> = meta.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(functions, ["certificate_info"]);
     assert!(schema.ephemeral_resource_schemas.is_empty() && meta.ephemeral_resources.is_empty());
     assert!(schema.list_resource_schemas.is_empty() && meta.list_resources.is_empty());
     assert!(schema.action_schemas.is_empty() && meta.actions.is_empty());
@@ -204,4 +209,96 @@ async fn upgrade_tolerates_added_and_removed_attributes() {
     assert_eq!(state.get("display_name"), &Value::string("Old"));
     assert_eq!(state.get("platform"), &Value::string("ios"));
     assert!(state.get("version").is_null());
+}
+
+/// The example root certificate; its facts below come from `openssl x509`,
+/// not from this provider's parser.
+const ROOT_PEM: &str = include_str!("../examples/certs/contoso-root-ca.cer");
+
+fn certificate_info_type() -> intune::value::Type {
+    intune::value::Type::Object(
+        [
+            "thumbprint",
+            "sha256",
+            "subject",
+            "issuer",
+            "not_before",
+            "not_after",
+        ]
+        .into_iter()
+        .map(|n| (n.to_string(), intune::value::Type::String))
+        .chain([("is_ca".to_string(), intune::value::Type::Bool)])
+        .collect(),
+    )
+}
+
+async fn call_certificate_info(
+    s: &ProviderService<IntuneProvider>,
+    text: &str,
+) -> pb::call_function::Response {
+    let arg = msgpack::encode(&Value::string(text), &intune::value::Type::String).unwrap();
+    s.call_function(Request::new(pb::call_function::Request {
+        name: "certificate_info".into(),
+        arguments: vec![pb::DynamicValue {
+            msgpack: arg,
+            json: Vec::new(),
+        }],
+    }))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+/// GetFunctions announces `certificate_info(text)` returning the object of
+/// facts; CallFunction answers them for the example root, without any
+/// configure, and a non-certificate is a FunctionError on argument 0.
+#[tokio::test]
+async fn certificate_info_over_the_protocol() {
+    let s = service();
+    let functions = s
+        .get_functions(Request::new(Default::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let f = &functions.functions["certificate_info"];
+    let names: Vec<&str> = f.parameters.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["text"]);
+    assert_eq!(f.parameters[0].r#type, b"\"string\"");
+    let ty = certificate_info_type();
+    assert_eq!(
+        intune::value::Type::from_json(
+            &serde_json::from_slice(&f.r#return.as_ref().unwrap().r#type).unwrap()
+        )
+        .unwrap(),
+        ty
+    );
+
+    let resp = call_certificate_info(&s, ROOT_PEM).await;
+    assert!(resp.error.is_none(), "{:?}", resp.error);
+    let v = msgpack::decode(&resp.result.unwrap().msgpack, &ty).unwrap();
+    let expected = [
+        ("thumbprint", "C6356EBFA6724036515138CFDD1E2A65B960670E"),
+        (
+            "sha256",
+            "848D626F30F20BA3BD603096E6816016829A43873540D30EF526D1B399B90EB7",
+        ),
+        ("subject", "C=US, O=Contoso Ltd, CN=Contoso Root CA"),
+        ("issuer", "C=US, O=Contoso Ltd, CN=Contoso Root CA"),
+        ("not_before", "2026-11-27T10:50:00Z"),
+        ("not_after", "2046-11-22T10:50:00Z"),
+    ];
+    for (name, value) in expected {
+        assert_eq!(v.get(name), &Value::string(value), "{name}");
+    }
+    assert_eq!(v.get("is_ca"), &Value::Bool(true));
+
+    let bad = call_certificate_info(&s, "hello").await;
+    assert!(bad.result.is_none());
+    let error = bad.error.expect("a function error");
+    assert_eq!(error.function_argument, Some(0));
+    assert!(
+        error.text.contains("expected one X.509 certificate"),
+        "{}",
+        error.text
+    );
 }

@@ -57,6 +57,9 @@ const PARAMETERS: &[Parameter] = &[Parameter {
 const EXPECTED: &str = "expected one X.509 certificate as PEM text (file(\"root.cer\")) or as \
                         base64 of its DER or PEM (filebase64(\"root.cer\"))";
 
+/// The advice `certificate::to_der` ends a base64 error with.
+const RESOURCE_ADVICE: &str = "; use file(\"root.cer\") or filebase64(\"root.cer\")";
+
 impl Function for CertificateInfo {
     fn name(&self) -> &str {
         "certificate_info"
@@ -88,7 +91,9 @@ impl Function for CertificateInfo {
     fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
         let text = args.first().and_then(Value::as_str).unwrap_or_default();
         let facts = certificate::parse(text).map_err(|e| {
-            FunctionError::argument(0, format!("not a certificate: {e}; {EXPECTED}"))
+            // The parser's advice for the resource says what EXPECTED says.
+            let e = e.trim_end_matches(RESOURCE_ADVICE);
+            FunctionError::argument(0, format!("{EXPECTED}, but {e}"))
         })?;
         let sha256 = hex_upper(ring::digest::digest(&ring::digest::SHA256, &facts.der).as_ref());
         let strings = [
@@ -190,7 +195,13 @@ mod tests {
         ] {
             let err = info(text).expect_err(text);
             assert_eq!(err.argument, Some(0), "{text}");
-            assert!(err.message.contains(EXPECTED), "{text}: {}", err.message);
+            assert!(err.message.starts_with(EXPECTED), "{text}: {}", err.message);
+            assert_eq!(
+                err.message.matches("filebase64").count(),
+                1,
+                "{}",
+                err.message
+            );
         }
     }
 }
