@@ -1,6 +1,8 @@
 //! The documentation pages under `docs/resources/` and `docs/data-sources/`
 //! are generated from the schema the binary serves; this test fails when
-//! they drift. Run with `UPDATE_DOCS=1` to rewrite them.
+//! they drift. Run with `UPDATE_DOCS=1` to rewrite them. The pages under
+//! `docs/functions/` are written by hand and checked against the served
+//! signatures.
 
 use std::path::Path;
 
@@ -134,5 +136,71 @@ fn provider_page_documents_every_setting() {
             "docs/index.md does not document `{}`",
             attr.name
         );
+    }
+}
+
+/// The cty type as the docs write it: `String`, `Bool`, `Number`.
+fn type_word(ty: &intune::value::Type) -> &'static str {
+    use intune::value::Type;
+    match ty {
+        Type::String => "String",
+        Type::Bool => "Bool",
+        Type::Number => "Number",
+        other => panic!("no docs word for {other:?}"),
+    }
+}
+
+/// Each provider function has a page under `docs/functions/` that shows its
+/// example file, names every parameter with its type and description and
+/// every attribute of the object it returns, and `docs/index.md` names it.
+#[test]
+fn function_pages_match_the_served_signatures() {
+    use intune::resources::functions::RESULT_FIELDS;
+    let provider = intune::resources::provider(IntuneProvider::default());
+    let index = read("docs/index.md");
+    let mut seen = 0;
+    for (name, function) in provider.functions() {
+        let page = read(&format!("docs/functions/{name}.md"));
+        let example = read(&format!("examples/functions/{name}/function.tf"));
+        assert!(
+            page.contains(&format!("```terraform\n{example}```")),
+            "docs/functions/{name}.md does not show examples/functions/{name}/function.tf"
+        );
+        assert!(
+            page.contains(&format!("# function: {name}\n")),
+            "{name}: title"
+        );
+        assert!(page.contains(function.description()), "{name}: description");
+        for (i, p) in function.parameters().iter().enumerate() {
+            let line = format!(
+                "{}. `{}` ({}) {}",
+                i + 1,
+                p.name,
+                type_word(&p.ty),
+                p.description
+            );
+            assert!(page.contains(&line), "{name}: no argument line `{line}`");
+        }
+        let intune::value::Type::Object(fields) = function.return_type() else {
+            panic!("{name} returns an object");
+        };
+        for (field, ty) in &fields {
+            let prefix = format!("- `{field}` ({}) ", type_word(ty));
+            assert!(
+                page.contains(&prefix),
+                "{name}: return attribute {field} undocumented"
+            );
+        }
+        assert!(
+            index.contains(&format!("`provider::intune::{name}`")),
+            "docs/index.md does not mention `provider::intune::{name}`"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 1, "certificate_info is the one function");
+    let page = read("docs/functions/certificate_info.md");
+    for (field, ty, description) in RESULT_FIELDS {
+        let line = format!("- `{field}` ({}) {description}", type_word(&ty));
+        assert!(page.contains(&line), "certificate_info: no line `{line}`");
     }
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Workspace, terraforms};
+use support::{Workspace, copy_tree, example, terraforms};
 
 /// The example root's facts as `openssl x509` reports them (not this
 /// provider's parser).
@@ -89,5 +89,25 @@ fn certificate_info_in_outputs() {
         refused
             .expect_output(r#"Invalid value for "text" parameter"#)
             .expect_output("expected one X.509 certificate as PEM text");
+
+        // The docs' example (a precondition on `is_ca`, the expiry in a
+        // profile's name) applies, plans clean and destroys.
+        copy_tree(&example("certs"), &ws.work().join("certs"));
+        let dir = ws.work().join("functions/certificate_info");
+        copy_tree(&example("functions/certificate_info"), &dir);
+        std::fs::copy(example("provider/provider.tf"), dir.join("provider.tf")).unwrap();
+        let run = |args: &[&str], code| ws.tf_in(&dir, args).expect_code(code).stdout.clone();
+        run(&["init", "-no-color", "-input=false"], 0);
+        run(&["apply", "-no-color", "-input=false", "-auto-approve"], 0);
+        run(
+            &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+            0,
+        );
+        let thumbprint = run(&["output", "-raw", "root_thumbprint"], 0);
+        assert_eq!(thumbprint, expected_root()["thumbprint"]);
+        run(
+            &["destroy", "-no-color", "-input=false", "-auto-approve"],
+            0,
+        );
     }
 }
