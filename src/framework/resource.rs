@@ -65,6 +65,19 @@ pub enum ReadOutcome {
     Failed,
 }
 
+impl ReadOutcome {
+    /// From a read that answers `Ok(Some(state))` when found, `Ok(None)`
+    /// when the object is gone and `Err(())` when it failed (its
+    /// diagnostics already reported).
+    pub fn from_fetch(fetched: Result<Option<Value>, ()>) -> ReadOutcome {
+        match fetched {
+            Ok(Some(state)) => ReadOutcome::Found(state),
+            Ok(None) => ReadOutcome::Gone,
+            Err(()) => ReadOutcome::Failed,
+        }
+    }
+}
+
 /// What a create did. Once the remote object exists its id must reach
 /// terraform's state whatever fails afterwards, so "it exists but the rest
 /// failed" is an outcome of its own rather than an error a hook could lose.

@@ -301,17 +301,14 @@ impl Resource<IntuneClient> for AssignmentResource {
             );
             return ReadOutcome::Failed;
         };
-        match self.read_assignments(ctx, profile_id, state, diags).await {
-            Ok(Some(v)) => ReadOutcome::Found(v),
-            Ok(None) => {
-                tracing::info!(
-                    profile_id,
-                    "certificate profile no longer exists; removing its assignments from state"
-                );
-                ReadOutcome::Gone
-            }
-            Err(()) => ReadOutcome::Failed,
+        let read = self.read_assignments(ctx, profile_id, state, diags).await;
+        if let Ok(None) = read {
+            tracing::info!(
+                profile_id,
+                "certificate profile no longer exists; removing its assignments from state"
+            );
         }
+        ReadOutcome::from_fetch(read)
     }
 
     async fn update(

@@ -495,43 +495,37 @@ impl Resource<IntuneClient> for ProfileResource {
             .client
             .post(COLLECTION, &Json::Object(body), &call_options(ctx))
             .await;
-        let created = match answer {
+        // An answer without the new id, or a failure that may have come
+        // after Graph did the work, is searched for, never stored as
+        // `id = ""` nor repeated.
+        let lost = match answer {
             Ok(Some(json))
                 if json
                     .get("id")
                     .and_then(Json::as_str)
                     .is_some_and(|id| !id.is_empty()) =>
             {
-                json
+                Ok(json)
             }
-            // Graph said it created something but not what: look for it as
-            // for a lost answer rather than store an empty id.
-            Ok(_) => {
-                let error = crate::graph::GraphError::invalid_response(
-                    &format!("POST {COLLECTION}"),
-                    "the create was answered without the new profile's id",
-                );
-                match self
-                    .recover_lost_create(ctx, gt, planned, sent_at, &error, diags)
-                    .await
-                {
-                    Some(object) => object,
-                    None => return CreateOutcome::NotCreated,
-                }
-            }
-            Err(e) if e.may_have_been_processed() => {
-                match self
-                    .recover_lost_create(ctx, gt, planned, sent_at, &e, diags)
-                    .await
-                {
-                    Some(object) => object,
-                    None => return CreateOutcome::NotCreated,
-                }
-            }
+            Ok(_) => Err(crate::graph::GraphError::invalid_response(
+                &format!("POST {COLLECTION}"),
+                "the create was answered without the new profile's id",
+            )),
+            Err(e) if e.may_have_been_processed() => Err(e),
             Err(e) => {
                 self.failure(diags, "create", format!("creating {what}"), &e, true);
                 return CreateOutcome::NotCreated;
             }
+        };
+        let created = match lost {
+            Ok(json) => json,
+            Err(error) => match self
+                .recover_lost_create(ctx, gt, planned, sent_at, &error, diags)
+                .await
+            {
+                Some(object) => object,
+                None => return CreateOutcome::NotCreated,
+            },
         };
         let id = created
             .get("id")
@@ -556,14 +550,11 @@ impl Resource<IntuneClient> for ProfileResource {
             );
             return ReadOutcome::Failed;
         };
-        match self.fetch(ctx, gt, id, state, diags).await {
-            Ok(Some(v)) => ReadOutcome::Found(v),
-            Ok(None) => {
-                tracing::info!(id, "profile no longer exists; removing it from state");
-                ReadOutcome::Gone
-            }
-            Err(()) => ReadOutcome::Failed,
+        let fetched = self.fetch(ctx, gt, id, state, diags).await;
+        if let Ok(None) = fetched {
+            tracing::info!(id, "profile no longer exists; removing it from state");
         }
+        ReadOutcome::from_fetch(fetched)
     }
 
     async fn update(
